@@ -1,0 +1,20 @@
+"""tinygan: Generative Adversarial Networks from scratch in NumPy.
+
+The package is organised the way a GAN is built:
+
+* ``tinygan.layers``   -- Dense, activations, BatchNorm: each ``forward`` beside its ``backward``
+* ``tinygan.kernels``  -- the element-wise hot paths, a NumPy twin beside each numba kernel
+* ``tinygan.model``    -- ``Sequential``: a stack of layers, run forwards then backwards
+* ``tinygan.losses``   -- binary cross-entropy from logits; discriminator and generator losses
+* ``tinygan.optim``    -- ``SGD`` and ``Adam``; weights change only in ``step()``
+* ``tinygan.gan``      -- ``GAN``: phase 1 (train D) and phase 2 (train G through a frozen D)
+* ``tinygan.presets``  -- the seed architectures (``mnist_mlp``, ``toy_mlp``)
+* ``tinygan.gradcheck`` -- finite-difference checks that every gradient above is right
+"""
+
+__version__ = "0.1.0"
+
+from tinygan.model import Sequential  # noqa: E402
+from tinygan.gan import GAN  # noqa: E402
+
+__all__ = ["Sequential", "GAN", "__version__"]

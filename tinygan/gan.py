@@ -1,0 +1,170 @@
+"""The GAN: two networks, two phases, one loop.
+
+Phase 1, ``d_step`` -- the discriminator learns to tell real from fake::
+
+    fake = G(z)                        G runs but does not learn
+    L_D  = 0.5 * (BCE(D(real), 1) + BCE(D(fake), 0))
+    backward through D only; D's optimizer steps
+
+Phase 2, ``g_step`` -- the generator learns *through* a frozen discriminator::
+
+    fake = G(z);  L_G = -log D(fake)   (or log(1 - D(fake)), the minimax form)
+    backward through D computing only dL/d(fake) -- no weight gradients for D
+    backward through G; G's optimizer steps.  D is bit-for-bit unchanged.
+
+Which BatchNorm mode does G use for the fakes of phase 1?  Training mode (batch
+statistics), the same computation phase 2 will differentiate, so D learns to
+reject exactly the samples G is being trained to improve.  G is frozen for that
+forward pass, so its running statistics are not touched either: ``d_step``
+leaves G bit-for-bit unchanged.  ``sample`` uses eval mode (running statistics),
+so one sample does not depend on the others in its batch.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from tinygan.losses import GENERATOR_LOSSES, bce, generator_loss
+from tinygan.model import Sequential
+from tinygan.optim import Adam
+
+NOISES = ("normal", "uniform")
+
+
+class GAN:
+    """A generator and a discriminator trained against each other.
+
+    Parameters
+    ----------
+    generator, discriminator : Sequential
+        G maps (N, latent_dim) noise to samples; D maps samples to (N, 1) logits.
+    latent_dim : int
+        Width of the noise vector z.
+    g_optimizer, d_optimizer : Optimizer, optional
+        Default: ``Adam(lr=2e-4, beta1=0.5)`` for each.
+    loss : {"non-saturating", "minimax"}
+        The generator's loss, see :mod:`tinygan.losses`.
+    noise : {"normal", "uniform"}
+        z ~ N(0, 1) or z ~ U(-1, 1), element-wise.
+    d_steps : int
+        Discriminator steps per generator step (k in Goodfellow et al. 2014).
+    label_smoothing : float
+        One-sided: real targets become ``1 - label_smoothing``.
+    rng : numpy.random.Generator or int, optional
+        Source of every z the GAN draws itself.
+    """
+
+    def __init__(self, generator: Sequential, discriminator: Sequential, *, latent_dim: int,
+                 g_optimizer=None, d_optimizer=None, loss: str = "non-saturating",
+                 noise: str = "normal", d_steps: int = 1, label_smoothing: float = 0.0,
+                 rng=None):
+        if loss not in GENERATOR_LOSSES:
+            raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(GENERATOR_LOSSES)}")
+        if noise not in NOISES:
+            raise ValueError(f"unknown noise {noise!r}: choose one of {', '.join(NOISES)}")
+        if int(d_steps) < 1:
+            raise ValueError(f"d_steps must be at least 1, got {d_steps}")
+        if not 0.0 <= label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+        self.generator, self.discriminator = generator, discriminator
+        self.latent_dim = int(latent_dim)
+        self.g_optimizer = g_optimizer or Adam(generator.parameters())
+        self.d_optimizer = d_optimizer or Adam(discriminator.parameters())
+        self.loss, self.noise = loss, noise
+        self.d_steps, self.label_smoothing = int(d_steps), float(label_smoothing)
+        self.rng = np.random.default_rng(rng)
+        self.dtype = generator.parameters()[0].value.dtype
+
+    # -- noise ---------------------------------------------------------------------
+    def sample_noise(self, n: int, rng=None) -> np.ndarray:
+        """n latent vectors, shape (n, latent_dim), in the generator's dtype."""
+        rng = self.rng if rng is None else np.random.default_rng(rng)
+        shape = (int(n), self.latent_dim)
+        if self.noise == "normal":
+            z = rng.standard_normal(shape, dtype=np.float64)
+        else:
+            z = rng.uniform(-1.0, 1.0, size=shape)
+        return z.astype(self.dtype)
+
+    # -- phase 1 -------------------------------------------------------------------
+    def d_step(self, real: np.ndarray, z: np.ndarray | None = None) -> dict:
+        """One discriminator update on ``real`` and as many fakes G(z).
+
+        Returns ``d_loss``, ``d_x`` (mean D(x)), ``d_g_z`` (mean D(G(z))) and
+        ``d_acc`` (share of both batches D classifies right at threshold 0.5).
+        """
+        G, D = self.generator, self.discriminator
+        if z is None:
+            z = self.sample_noise(len(real))
+        with G.frozen():  # G runs, but nothing in it changes
+            fake = G.forward(z)
+        D.zero_grad()
+        # Real and fake go through D one after the other, each forward followed
+        # by its own backward: the gradients add up in D's grads.  (Running both
+        # forwards first would overwrite the real batch's cached activations.)
+        logits_real = D.forward(real)
+        loss_real, d_real = bce(logits_real, 1.0 - self.label_smoothing)
+        D.backward(0.5 * d_real, input_grad=False)
+        logits_fake = D.forward(fake)
+        loss_fake, d_fake = bce(logits_fake, 0.0)
+        D.backward(0.5 * d_fake, input_grad=False)
+        self.d_optimizer.step()
+        correct = np.count_nonzero(logits_real > 0) + np.count_nonzero(logits_fake <= 0)
+        return {"d_loss": 0.5 * (loss_real + loss_fake),
+                "d_x": _mean_sigmoid(logits_real), "d_g_z": _mean_sigmoid(logits_fake),
+                "d_acc": float(correct / (logits_real.size + logits_fake.size))}
+
+    # -- phase 2 -------------------------------------------------------------------
+    def g_step(self, z: np.ndarray | None = None, batch_size: int | None = None) -> dict:
+        """One generator update through the frozen discriminator.
+
+        Returns ``g_loss`` and ``d_g_z_after``: mean D(G(z)) seen by this step, after D's update.
+        """
+        G, D = self.generator, self.discriminator
+        if z is None:
+            if batch_size is None:
+                raise ValueError("g_step needs z or batch_size")
+            z = self.sample_noise(batch_size)
+        G.zero_grad()
+        fake = G.forward(z)
+        with D.frozen():  # D passes the gradient to its input; its weights never move
+            logits = D.forward(fake)
+            g_loss, d_logits = generator_loss(logits, self.loss)
+            d_fake = D.backward(d_logits)          # dL/d(fake): "what D tells G to change"
+        G.backward(d_fake, input_grad=False)        # nobody needs dL/dz
+        self.g_optimizer.step()
+        return {"g_loss": g_loss, "d_g_z_after": _mean_sigmoid(logits)}
+
+    # -- the loop body -------------------------------------------------------------
+    def train_step(self, real: np.ndarray | Callable[[], np.ndarray]) -> dict:
+        """``d_steps`` discriminator steps, then one generator step.
+
+        ``real`` is a batch, or a function returning a fresh batch each call
+        (so each of the k discriminator steps sees new data, as in the paper).
+        """
+        next_real = real if callable(real) else (lambda: real)
+        for _ in range(self.d_steps):
+            batch = next_real()
+            stats = self.d_step(batch)
+        stats.update(self.g_step(batch_size=len(batch)))
+        return stats
+
+    # -- using the generator -------------------------------------------------------
+    def sample(self, n: int, rng=None) -> np.ndarray:
+        """n samples from G in eval mode (BatchNorm's running statistics)."""
+        G = self.generator
+        was_training = [layer.training for layer in G]
+        G.eval()
+        try:
+            with G.frozen():
+                return G.forward(self.sample_noise(n, rng))
+        finally:
+            for layer, mode in zip(G, was_training):
+                layer.train(mode)
+
+
+def _mean_sigmoid(logits: np.ndarray) -> float:
+    """Mean of sigmoid(logits), computed in float64 without overflow."""
+    return float(np.mean(0.5 + 0.5 * np.tanh(0.5 * logits.astype(np.float64))))

@@ -1,0 +1,23 @@
+"""The hot loops of training, each as a NumPy twin beside a numba kernel.
+
+Each module holds one family of operations.  For every operation ``op`` there is
+``op_numpy`` (plain NumPy, the readable reference), ``op_numba`` (a compiled
+loop computing the same numbers) and ``op`` itself, a :class:`tinygan.backend.Kernel`
+that calls whichever the active backend selects.  Matrix products are not here:
+they stay on NumPy's BLAS, which is already as fast as this machine allows.
+"""
+
+from tinygan.kernels.activations import (leaky_relu_backward, leaky_relu_forward, sigmoid_backward,
+                                         sigmoid_forward, tanh_backward, tanh_forward)
+from tinygan.kernels.batchnorm import (batchnorm_eval_backward, batchnorm_eval_forward,
+                                       batchnorm_train_backward, batchnorm_train_forward)
+from tinygan.kernels.loss import bce_with_logits
+from tinygan.kernels.optim import adam_update, bias_grad, sgd_update
+
+__all__ = [
+    "leaky_relu_forward", "leaky_relu_backward", "sigmoid_forward", "sigmoid_backward",
+    "tanh_forward", "tanh_backward",
+    "batchnorm_train_forward", "batchnorm_train_backward", "batchnorm_eval_forward",
+    "batchnorm_eval_backward",
+    "bce_with_logits", "adam_update", "sgd_update", "bias_grad",
+]

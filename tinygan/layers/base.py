@@ -1,0 +1,101 @@
+"""What every layer has in common.
+
+A layer is a function ``y = f(x; params)`` that can also run backwards:
+given ``dy = dL/dy`` it returns ``dx = dL/dx`` and *adds* ``dL/dparam`` into
+``grads``.  It never changes its own weights: only an optimizer's ``step()``
+does that.
+
+Two switches, with the meanings Keras and PyTorch users know:
+
+``training``
+    Which computation the forward pass does (BatchNorm: batch or running
+    statistics; Dropout: on or off).  ``train()`` / ``eval()`` set it.
+``trainable``
+    Whether the layer learns.  A frozen layer (``trainable = False``) still
+    passes the gradient to its input -- the generator learns *through* a frozen
+    discriminator -- but computes no parameter gradients and changes nothing in
+    itself, running statistics included.
+
+Gradients accumulate (``+=``) across ``backward`` calls until ``zero_grad()``,
+as in PyTorch: the discriminator step runs the real batch forward and backward,
+then the fake batch, and the two gradients add up.  Each ``backward`` consumes
+the cache of the ``forward`` just before it, so running forward twice and then
+backward twice is caught instead of silently using the wrong activations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Layer:
+    """Base class: ``params``/``grads`` dicts, ``buffers``, ``training``, ``trainable``."""
+
+    def __init__(self):
+        self.params: dict[str, np.ndarray] = {}   # learned by the optimizer
+        self.grads: dict[str, np.ndarray] = {}    # same keys and shapes as params
+        self.buffers: dict[str, np.ndarray] = {}  # state that is saved but not learned
+        self.training = True
+        self.trainable = True
+        self._cache = None
+
+    # -- the two passes -------------------------------------------------------------
+    def __call__(self, x):
+        return self.forward(x)
+
+    def forward(self, x):  # pragma: no cover - every layer overrides it
+        raise NotImplementedError
+
+    def backward(self, dy, input_grad=True):  # pragma: no cover
+        raise NotImplementedError
+
+    def _take_cache(self):
+        """Hand the forward's cache to backward, exactly once."""
+        cache = self._cache
+        if cache is None:
+            raise RuntimeError(
+                f"{self!r}: backward() called without a matching forward(). Run forward(x) "
+                "first, and call backward once per forward (forward real -> backward, "
+                "then forward fake -> backward).")
+        self._cache = None
+        return cache
+
+    # -- switches ------------------------------------------------------------------
+    def train(self, mode: bool = True):
+        self.training = mode
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self):
+        for g in self.grads.values():
+            g.fill(0)
+
+    # -- helpers for subclasses ----------------------------------------------------
+    def _add_param(self, name: str, value: np.ndarray):
+        self.params[name] = value
+        self.grads[name] = np.zeros_like(value)
+
+    def _check_input(self, x, features: int, axis: int = 1, ndims=(2,)):
+        """Raise a ValueError naming this layer if ``x`` has the wrong rank or width."""
+        shape = getattr(x, "shape", None)
+        if shape is None or len(shape) not in ndims or shape[axis] != features:
+            want = " or ".join(
+                "(" + ", ".join(["batch"] + [str(features) if i == axis else "..."
+                                             for i in range(1, n)]) + ")" for n in ndims)
+            got = shape if shape is not None else type(x).__name__
+            raise ValueError(f"{self!r}: expected input of shape {want}, got {got}")
+
+    def output_shape(self, input_shape: tuple) -> tuple:
+        """Shape of the output for an input of ``input_shape`` (batch axis included)."""
+        return input_shape
+
+    def num_params(self) -> tuple[int, int]:
+        """(trainable, non-trainable) number of values, counting buffers as Keras does."""
+        learned = sum(p.size for p in self.params.values())
+        fixed = sum(b.size for b in self.buffers.values())
+        return (learned, fixed) if self.trainable else (0, learned + fixed)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"

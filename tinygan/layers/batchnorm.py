@@ -1,0 +1,91 @@
+"""Batch normalisation (Ioffe and Szegedy, 2015) with Keras's momentum convention."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygan.kernels import (batchnorm_eval_backward, batchnorm_eval_forward,
+                             batchnorm_train_backward, batchnorm_train_forward)
+from tinygan.layers.base import Layer
+
+
+class BatchNorm(Layer):
+    """Normalise each feature over the batch, then scale and shift.
+
+    ``y = gamma * (x - mean) / sqrt(var + eps) + beta`` for input (N, C).
+
+    * ``training=True``: mean and var are the batch's own; the running averages
+      are updated as ``running = momentum * running + (1 - momentum) * batch``
+      (the Keras convention: ``momentum=0.8`` keeps 80% of the old value).
+    * ``training=False`` (eval): the running averages are used instead, so a
+      sample no longer depends on the rest of its batch.
+    * ``trainable=False``: gradients still flow to x, but gamma, beta and the
+      running statistics stay exactly as they are.
+
+    ``backward`` follows whichever mode ``forward`` ran in; the formulas are in
+    :mod:`tinygan.kernels.batchnorm` and derived in lesson 04.
+
+    Parameters
+    ----------
+    num_features : int
+        C, the width of the input.
+    momentum : float, default 0.8
+    eps : float, default 1e-3
+        Added to the variance before the square root (Keras's default).
+    dtype : numpy dtype, default float32
+
+    Notes
+    -----
+    The running variance is the biased batch variance, as in Keras.
+    """
+
+    def __init__(self, num_features: int, *, momentum: float = 0.8, eps: float = 1e-3,
+                 dtype=np.float32):
+        super().__init__()
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"BatchNorm momentum must be in [0, 1), got {momentum}")
+        self.num_features = int(num_features)
+        self.momentum, self.eps = float(momentum), float(eps)
+        self._add_param("gamma", np.ones(self.num_features, dtype=dtype))
+        self._add_param("beta", np.zeros(self.num_features, dtype=dtype))
+        self.buffers["running_mean"] = np.zeros(self.num_features, dtype=dtype)
+        self.buffers["running_var"] = np.ones(self.num_features, dtype=dtype)
+
+    @property
+    def running_mean(self):
+        return self.buffers["running_mean"]
+
+    @property
+    def running_var(self):
+        return self.buffers["running_var"]
+
+    def forward(self, x):
+        self._check_input(x, self.num_features)
+        gamma, beta = self.params["gamma"], self.params["beta"]
+        if self.training:
+            if x.shape[0] < 2:
+                raise ValueError(f"{self!r} in training mode needs a batch of at least 2 "
+                                 f"(got {x.shape[0]}): batch statistics of one sample are "
+                                 "meaningless. Call eval() to use the running statistics.")
+            y, xhat, mean, var, inv_std = batchnorm_train_forward(x, gamma, beta, self.eps)
+            if self.trainable:  # a frozen layer changes nothing in itself
+                m = self.momentum
+                self.running_mean[...] = m * self.running_mean + (1 - m) * mean
+                self.running_var[...] = m * self.running_var + (1 - m) * var
+        else:
+            y, xhat, inv_std = batchnorm_eval_forward(x, gamma, beta, self.running_mean,
+                                                      self.running_var, self.eps)
+        self._cache = (self.training, xhat, inv_std)
+        return y
+
+    def backward(self, dy, input_grad=True):
+        trained, xhat, inv_std = self._take_cache()
+        step = batchnorm_train_backward if trained else batchnorm_eval_backward
+        dx, dgamma, dbeta = step(dy, xhat, self.params["gamma"], inv_std)
+        if self.trainable:
+            self.grads["gamma"] += dgamma
+            self.grads["beta"] += dbeta
+        return dx
+
+    def __repr__(self):
+        return f"BatchNorm({self.num_features})"
