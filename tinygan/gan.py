@@ -52,6 +52,9 @@ class GAN:
         Discriminator steps per generator step (k in Goodfellow et al. 2014).
     label_smoothing : float
         One-sided: real targets become ``1 - label_smoothing``.
+    d_half_batch : bool
+        The Keras DCGAN tutorial's schedule: ``train_step`` gives D half a batch
+        of real and half a batch of fakes, and G a full batch.
     rng : numpy.random.Generator or int, optional
         Source of every z the GAN draws itself.
     """
@@ -59,7 +62,7 @@ class GAN:
     def __init__(self, generator: Sequential, discriminator: Sequential, *, latent_dim: int,
                  g_optimizer=None, d_optimizer=None, loss: str = "non-saturating",
                  noise: str = "normal", d_steps: int = 1, label_smoothing: float = 0.0,
-                 rng=None):
+                 d_half_batch: bool = False, rng=None):
         if loss not in GENERATOR_LOSSES:
             raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(GENERATOR_LOSSES)}")
         if noise not in NOISES:
@@ -74,6 +77,7 @@ class GAN:
         self.d_optimizer = d_optimizer or Adam(discriminator.parameters())
         self.loss, self.noise = loss, noise
         self.d_steps, self.label_smoothing = int(d_steps), float(label_smoothing)
+        self.d_half_batch = bool(d_half_batch)
         self.rng = np.random.default_rng(rng)
         self.dtype = generator.parameters()[0].value.dtype
 
@@ -147,8 +151,9 @@ class GAN:
         next_real = real if callable(real) else (lambda: real)
         for _ in range(self.d_steps):
             batch = next_real()
-            stats = self.d_step(batch)
-        stats.update(self.g_step(batch_size=len(batch)))
+            n = len(batch)
+            stats = self.d_step(batch[: max(1, n // 2)] if self.d_half_batch else batch)
+        stats.update(self.g_step(batch_size=n))
         return stats
 
     # -- using the generator -------------------------------------------------------

@@ -71,9 +71,13 @@ class Batches:
             shape = (n, 1) + images.shape[1:]  # add the channel axis: NCHW
         else:
             shape = images.shape
-        # Scale once: x = lo + (hi - lo) * pixel / 255, computed in float64 then cast.
-        scale = (hi - lo) / 255.0
-        self._data = (images.reshape(shape) * scale + lo).astype(dtype)
+        # Scale once: x = lo + (hi - lo) * pixel / 255. In place, in the output
+        # dtype: a float64 temporary of full MNIST would be 376 MB.
+        data = images.reshape(shape).astype(dtype)
+        data *= hi - lo
+        data /= 255.0
+        data += lo
+        self._data = data
         self.batch_size = int(batch_size)
         self.drop_last = bool(drop_last)
         self.rng = rng
