@@ -30,6 +30,17 @@ def rel_error(a, b) -> float:
     return float(np.max(np.abs(a - b) / denom)) if a.size else 0.0
 
 
+def rel_error_norm(a, b) -> float:
+    """Relative error of whole arrays, ``||a - b|| / (||a|| + ||b||)``.
+
+    Use it for a whole network, where some gradient elements are legitimately
+    ~1e-12 (a saturated unit) and a finite difference cannot resolve them one by
+    one, though it resolves the gradient vector as a whole.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(a) + np.linalg.norm(b), 1e-300))
+
+
 def cmp(name: str, analytic, reference) -> str:
     """One line saying whether two arrays are exactly equal, close, and how far apart.
 

@@ -1,0 +1,89 @@
+"""Sequential: the stack, its switches, its summary and its saved state."""
+
+import numpy as np
+import pytest
+
+from tinygan import Sequential
+from tinygan.gradcheck import numerical_grad, rel_error
+from tinygan.layers import BatchNorm, Dense, LeakyReLU, Sigmoid
+from tinygan.presets import mnist_mlp, toy_mlp
+
+
+def _small(dtype=np.float64, seed=0):
+    return Sequential(Dense(4, 6, rng=seed, dtype=dtype), LeakyReLU(0.2),
+                      BatchNorm(6, dtype=dtype), Dense(6, 3, rng=seed + 1, dtype=dtype), Sigmoid())
+
+
+def test_sequential_backward_matches_finite_differences(backend):
+    rng = np.random.default_rng(0)
+    net, x = _small(), rng.normal(size=(5, 4))
+    R = rng.normal(size=(5, 3))
+    f = lambda: float(np.sum(net.forward(x) * R))  # noqa: E731
+    with net.frozen():  # probing must not move BatchNorm's running statistics
+        f()
+        dx = net.backward(R)
+    net.zero_grad()
+    net.forward(x)
+    net.backward(R)
+    errs = {"x": rel_error(dx, numerical_grad(f, x))}
+    errs.update({p.name: rel_error(p.grad.copy(), numerical_grad(f, p.value))
+                 for p in net.parameters()})
+    print(errs)
+    assert max(errs.values()) < 1e-6
+
+
+def test_mnist_mlp_summary_counts_like_keras():
+    G, D = mnist_mlp(rng=0)
+    g_text = G.summary(print_fn=None)
+    assert "Total params: 1,493,520" in g_text
+    assert "Trainable params: 1,489,936" in g_text and "Non-trainable params: 3,584" in g_text
+    assert "(None, 784)" in g_text
+    assert "Total params: 533,505" in D.summary(print_fn=None)
+    with D.frozen():
+        assert "Trainable params: 0" in D.summary(print_fn=None)
+
+
+def test_train_eval_and_trainable_switches_reach_every_layer():
+    net = _small()
+    net.eval()
+    assert not any(layer.training for layer in net) and not net.training
+    net.train()
+    assert net.training
+    with net.frozen():
+        assert not any(layer.trainable for layer in net)
+    assert net.trainable
+    net.trainable = False
+    assert not net.trainable
+
+
+def test_state_dict_round_trip_and_mismatch_errors():
+    a, b = _small(seed=0), _small(seed=5)
+    a.forward(np.random.default_rng(0).normal(size=(8, 4)))  # move running statistics
+    b.load_state_dict({k: v.copy() for k, v in a.state_dict().items()})
+    for k, v in a.state_dict().items():
+        np.testing.assert_array_equal(b.state_dict()[k], v, err_msg=k)
+    G, _ = toy_mlp(rng=0)
+    with pytest.raises(ValueError, match="missing"):
+        G.load_state_dict(a.state_dict())
+    bad = {k: v.copy() for k, v in a.state_dict().items()}
+    bad["0.W"] = np.zeros((5, 6))
+    with pytest.raises(ValueError, match=r"0\.W has shape \(5, 6\), the model expects \(4, 6\)"):
+        b.load_state_dict(bad)
+
+
+def test_float32_forward_agrees_with_float64():
+    G64, D64 = mnist_mlp(rng=0, dtype=np.float64)
+    G32, D32 = mnist_mlp(rng=0, dtype=np.float32)
+    z = np.random.default_rng(1).standard_normal((32, 100))
+    x64 = G64.forward(z)
+    x32 = G32.forward(z.astype(np.float32))
+    assert x32.dtype == np.float32
+    # pixels in [0, 1]: float32 keeps ~7 digits, four layers lose at most a few
+    assert np.max(np.abs(x32 - x64)) < 1e-5
+    l64, l32 = D64.forward(x64), D32.forward(x64.astype(np.float32))
+    assert np.max(np.abs(l32 - l64)) < 1e-4 * max(1.0, np.abs(l64).max())
+
+
+def test_sequential_rejects_non_layers():
+    with pytest.raises(TypeError, match="item 1 is int"):
+        Sequential(Dense(2, 2), 3)
