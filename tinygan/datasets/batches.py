@@ -82,7 +82,10 @@ class Batches:
         self.drop_last = bool(drop_last)
         self.rng = rng
         self.epoch = 0  # number of completed passes over the data
-        self._perm = rng.permutation(n)
+        # The first permutation is drawn lazily, so that building a Batches does
+        # not touch ``rng``: restoring rng state before or after construction
+        # then resumes the same stream.
+        self._perm = None
         self._pos = 0
 
     @property
@@ -103,13 +106,17 @@ class Batches:
         numpy.ndarray
             (B, H*W) or (B, 1, H, W) of ``dtype``; a fresh array the caller may modify.
         """
+        if self._perm is None:
+            self._perm = self.rng.permutation(self.n_samples)
+        index = self._perm[self._pos:self._pos + self.batch_size]
+        self._pos += len(index)
+        # Roll over as soon as the epoch is used up, so that ``epoch`` counts
+        # completed passes and a checkpoint at a boundary has pos == 0.
         remaining = self.n_samples - self._pos
         if remaining == 0 or (self.drop_last and remaining < self.batch_size):
             self._perm = self.rng.permutation(self.n_samples)
             self._pos = 0
             self.epoch += 1
-        index = self._perm[self._pos:self._pos + self.batch_size]
-        self._pos += len(index)
         return self._data[index]
 
     def __iter__(self):
@@ -126,10 +133,17 @@ class Batches:
             ``perm`` (N,) int64 permutation of this epoch, ``pos`` index of
             the next sample in it, ``epoch`` completed passes.
         """
+        if self._perm is None:  # the same draw the first batch would make
+            self._perm = self.rng.permutation(self.n_samples)
         return {"perm": self._perm.astype(np.int64), "pos": int(self._pos), "epoch": int(self.epoch)}
 
     def load_state(self, state):
-        """Restore a snapshot from :meth:`state` (values may be 0-d arrays, as from ``np.load``)."""
+        """Restore a snapshot from :meth:`state` (values may be 0-d arrays, as from ``np.load``).
+
+        For an exact resume, also restore the state of ``rng`` (it draws the
+        following epochs' permutations), e.g.
+        ``rng.bit_generator.state = saved_rng_state``.
+        """
         perm = np.asarray(state["perm"]).astype(np.int64)
         pos, epoch = int(state["pos"]), int(state["epoch"])
         n = self.n_samples

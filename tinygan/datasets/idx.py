@@ -134,12 +134,25 @@ def read_idx(path):
         raw = path.read_bytes()
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if path.suffix == ".gz" and not raw.startswith(GZIP_MAGIC):
-        raise DatasetError(f"{path}: named .gz but is not gzip data "
+    return decode_idx_file(raw, str(path))
+
+
+def decode_idx_file(raw, name):
+    """What :func:`read_idx` does once it has the file's bytes (handy for tests).
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's contents, gzipped or not.
+    name : str
+        The file name: if it ends in ``.gz``, ``raw`` must be gzip.
+    """
+    if name.endswith(".gz") and not raw.startswith(GZIP_MAGIC):
+        raise DatasetError(f"{name}: named .gz but is not gzip data "
                            f"(starts with {raw[:4].hex() or 'nothing'})")
     if raw.startswith(GZIP_MAGIC):
-        raw = _decompress(raw, path)
-    return parse_idx(raw, name=str(path))
+        raw = _decompress(raw, name)
+    return parse_idx(raw, name=name)
 
 
 def encode_idx(array):

@@ -43,6 +43,9 @@ class Mixture:
         centres.setflags(write=False)  # frozen all the way down
         object.__setattr__(self, "centres", centres)
 
+    def __repr__(self):
+        return f"Mixture(name={self.name!r}, n_modes={self.n_modes}, std={self.std})"
+
     @property
     def n_modes(self):
         """Number of components K."""

@@ -1,0 +1,206 @@
+"""download(): against a local HTTP server on 127.0.0.1 -- never the internet."""
+
+import gzip
+import hashlib
+import re
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from tinygan.datasets import DatasetError, DownloadError, load
+from tinygan.datasets import download as dl
+from tinygan.datasets import mnist
+from tinygan.datasets.idx import encode_idx
+
+
+def make_files(seed=0):
+    """Four small, valid gzipped IDX files under the official names."""
+    rng = np.random.default_rng(seed)
+    files = {}
+    for split, n in (("train", 5), ("test", 3)):
+        images_name, labels_name = (b + ".gz" for b in mnist.SPLIT_FILES[split])
+        files[images_name] = gzip.compress(encode_idx(rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)))
+        files[labels_name] = gzip.compress(encode_idx(rng.integers(0, 10, n, dtype=np.uint8)))
+    return files
+
+
+FILES = make_files()
+CHECKSUMS = {name: hashlib.sha256(data).hexdigest() for name, data in FILES.items()}
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Routes: /ok/F serves F, /missing/F is a 404, /drop/F promises more bytes
+    than it sends then closes, /bad/F serves the wrong bytes."""
+
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        mode, _, name = self.path.strip("/").partition("/")
+        body = FILES.get(name)
+        if mode == "missing" or body is None:
+            self.send_error(404, "Not Found")
+            return
+        if mode == "bad":
+            body = body[:-1] + bytes([body[-1] ^ 1])
+        length = len(body) + 1000 if mode == "drop" else len(body)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2] if mode == "drop" else body)
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.requests = []
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    host, port = httpd.server_address
+    httpd.url = lambda mode: f"http://{host}:{port}/{mode}/"
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=5)
+
+
+def get(dest, mirrors, checksums=CHECKSUMS, name="mnist"):
+    return dl.download(name, dest=dest, mirrors=mirrors, checksums=checksums,
+                       progress=False, timeout=5)
+
+
+def test_success_then_load(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYGAN_DATA", str(tmp_path))
+    out = dl.download("mnist", mirrors=[server.url("ok")], checksums=CHECKSUMS, progress=False)
+    assert out == tmp_path / "mnist"  # default destination: $TINYGAN_DATA/<name>
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    for name, data in FILES.items():
+        assert (out / name).read_bytes() == data
+    images, labels = load("mnist", split="test")
+    assert images.shape == (3, 28, 28) and labels.shape == (3,)
+
+
+def test_default_destination_is_home_cache(server, tmp_path, monkeypatch):
+    monkeypatch.delenv("TINYGAN_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    out = dl.download("fashion-mnist", mirrors=[server.url("ok")], checksums=CHECKSUMS, progress=False)
+    assert out == tmp_path / ".cache" / "tinygan" / "fashion-mnist"
+    assert len(list(out.iterdir())) == 4
+
+
+def test_progress_bar_runs(server, tmp_path, capsys):
+    dl.download("mnist", dest=tmp_path, mirrors=[server.url("ok")], checksums=CHECKSUMS,
+                progress=True, timeout=5)
+    assert "train-images-idx3-ubyte.gz" in capsys.readouterr().err
+
+
+def test_404_falls_back_to_next_mirror(server, tmp_path):
+    get(tmp_path, [server.url("missing"), server.url("ok")])
+    assert len(list(tmp_path.iterdir())) == 4
+    first = "train-images-idx3-ubyte.gz"
+    assert server.requests[:2] == [f"/missing/{first}", f"/ok/{first}"]
+
+
+def test_present_files_are_not_fetched_again(server, tmp_path):
+    get(tmp_path, [server.url("ok")])
+    n = len(server.requests)
+    get(tmp_path, [server.url("ok")])
+    assert len(server.requests) == n
+
+
+def test_corrupt_existing_file_is_replaced(server, tmp_path):
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"junk")
+    get(tmp_path, [server.url("ok")])
+    assert (tmp_path / "t10k-labels-idx1-ubyte.gz").read_bytes() == FILES["t10k-labels-idx1-ubyte.gz"]
+
+
+def only_one(name="train-labels-idx1-ubyte.gz"):
+    return {name: CHECKSUMS[name]}
+
+
+def test_checksum_mismatch(server, tmp_path):
+    name = "train-labels-idx1-ubyte.gz"
+    with pytest.raises(DownloadError) as err:
+        get(tmp_path, [server.url("bad")], checksums=only_one(name))
+    message = str(err.value)
+    got = hashlib.sha256(FILES[name][:-1] + bytes([FILES[name][-1] ^ 1])).hexdigest()
+    assert name in message and server.url("bad") + name in message
+    assert f"expected sha256 {CHECKSUMS[name]}, got {got}" in message
+    assert list(tmp_path.iterdir()) == []  # no partial or unverified file
+
+
+def test_connection_dropped_mid_file(server, tmp_path):
+    name = "train-images-idx3-ubyte.gz"
+    with pytest.raises(DownloadError) as err:
+        get(tmp_path, [server.url("drop")], checksums=only_one(name))
+    n = len(FILES[name])
+    assert re.search(rf"connection closed after {n // 2} of {n + 1000} bytes|IncompleteRead", str(err.value))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_all_mirrors_fail(server, tmp_path):
+    mirrors = [server.url("missing"), server.url("drop"), server.url("bad")]
+    with pytest.raises(DownloadError) as err:
+        get(tmp_path, mirrors)
+    message = str(err.value)
+    assert "every mirror failed" in message
+    for mirror in mirrors:
+        assert mirror + "train-images-idx3-ubyte.gz" in message
+    assert "HTTP 404" in message and "checksum mismatch" in message
+    assert isinstance(err.value, DatasetError) and isinstance(err.value, ValueError)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_connection_refused(tmp_path):
+    with socket.socket() as s:  # find a free port, then close it: nobody listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(DownloadError, match="cannot connect"):
+        get(tmp_path, [f"http://127.0.0.1:{port}/"], checksums=only_one())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupt_leaves_no_partial_file(server, tmp_path, monkeypatch):
+    class InterruptingBar:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            raise KeyboardInterrupt  # Ctrl-C after the first chunk was written
+
+    monkeypatch.setattr(dl, "tqdm", InterruptingBar)
+    with pytest.raises(KeyboardInterrupt):
+        get(tmp_path, [server.url("ok")], checksums=only_one("train-images-idx3-ubyte.gz"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_name(tmp_path):
+    with pytest.raises(DownloadError, match="cannot download 'cifar10'"):
+        dl.download("cifar10", dest=tmp_path)
+
+
+def test_main_usage_needs_no_network(capsys):
+    assert dl.main([]) == 2
+    assert dl.main(["cifar10"]) == 2
+    assert "usage: tinygan download" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_official_tables(name):
+    assert set(dl.SHA256[name]) == set(dl.FILES) == set(FILES)
+    assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in dl.SHA256[name].values())
+    assert dl.MIRRORS[name] and all(m.startswith(("http://", "https://")) and m.endswith("/")
+                                    for m in dl.MIRRORS[name])

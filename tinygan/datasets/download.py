@@ -1,0 +1,220 @@
+"""Download MNIST or Fashion-MNIST into the cache, verified and atomically.
+
+``tinygan download mnist`` calls :func:`download`. Each of the four files is
+fetched from the first mirror that works, streamed into a temporary file
+next to its destination while its SHA-256 is computed, and renamed into
+place only if the byte count and the hash are right. Whatever goes wrong --
+a 404, a dropped connection, a wrong hash, Ctrl-C -- no partial file is
+left behind, and the error says which file, which URLs and why.
+
+Only the standard library's :mod:`urllib` is used, and the mirror and
+checksum tables are parameters so that tests can serve their own files
+from a local HTTP server.
+"""
+
+import hashlib
+import http.client
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tqdm import tqdm
+
+from tinygan.datasets.errors import DownloadError
+from tinygan.datasets.mnist import SPLIT_FILES, cache_dir
+
+FILES = tuple(f"{base}.gz" for pair in SPLIT_FILES.values() for base in pair)
+
+# Tried in order. yann.lecun.com, the original home of MNIST, is often down
+# or asks for a login, so it comes last.
+MIRRORS = {
+    "mnist": (
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    ),
+    "fashion-mnist": (
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+    ),
+}
+
+# SHA-256 of the published .gz files (as used by TensorFlow Datasets and
+# torchvision-style loaders; Fashion-MNIST's are also the ones whose MD5s
+# its README publishes). Sizes in bytes: MNIST 9912422, 28881, 1648877, 4542;
+# Fashion-MNIST 26421880, 29515, 4422102, 5148.
+SHA256 = {
+    "mnist": {
+        "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+        "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+        "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    },
+    "fashion-mnist": {
+        "train-images-idx3-ubyte.gz": "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+        "train-labels-idx1-ubyte.gz": "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+        "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+        "t10k-labels-idx1-ubyte.gz": "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+    },
+}
+
+_CHUNK = 1 << 16
+_USER_AGENT = "tinygan-datasets (urllib)"
+
+
+def sha256_of(path):
+    """Hex SHA-256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fetch(url, target, sha256, *, progress=True, timeout=30.0):
+    """Download ``url`` to ``target`` if and only if it arrives whole with the right hash.
+
+    Parameters
+    ----------
+    url : str
+    target : pathlib.Path
+        Final path. The data goes to a temporary file in the same directory
+        first, renamed over ``target`` (atomic) after verification.
+    sha256 : str
+        Expected hex digest.
+    progress : bool
+        Show a tqdm progress bar on stderr.
+    timeout : float
+        Seconds to wait for the connection or for any single read.
+
+    Raises
+    ------
+    DownloadError
+        The reason (HTTP status, network error, short body, hash mismatch);
+        the temporary file has been removed.
+    """
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                length = response.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
+                h, got = hashlib.sha256(), 0
+                with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                          desc=target.name, disable=not progress) as bar:
+                    while chunk := response.read(_CHUNK):
+                        out.write(chunk)
+                        h.update(chunk)
+                        got += len(chunk)
+                        bar.update(len(chunk))
+            # urllib does not complain when the server closes the connection
+            # before Content-Length bytes arrived; count them ourselves.
+            if total is not None and got != total:
+                raise DownloadError(f"connection closed after {got} of {total} bytes")
+            if h.hexdigest() != sha256:
+                raise DownloadError(f"checksum mismatch: expected sha256 {sha256}, "
+                                    f"got {h.hexdigest()} ({got} bytes)")
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise DownloadError(f"HTTP {exc.code} {exc.reason}") from None
+    except urllib.error.URLError as exc:
+        raise DownloadError(f"cannot connect ({exc.reason})") from None
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        if isinstance(exc, DownloadError):
+            raise
+        # Timeouts, resets, IncompleteRead, bad URLs: all "this mirror failed".
+        raise DownloadError(f"transfer failed ({type(exc).__name__}: {exc})") from None
+    finally:
+        # Reached with the temp file still there only on failure or Ctrl-C.
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, timeout=30.0):
+    """Fetch the four files of MNIST or Fashion-MNIST into the cache.
+
+    Files already present with the right hash are not fetched again.
+
+    Parameters
+    ----------
+    name : {"mnist", "fashion-mnist"}
+    dest : str or os.PathLike, optional
+        Directory to write to. Default: ``$TINYGAN_DATA/<name>/`` if the
+        variable is set, else ``~/.cache/tinygan/<name>/`` -- where
+        ``tinygan.datasets.load`` looks.
+    mirrors : sequence of str, optional
+        Base URLs tried in order for every file; default ``MIRRORS[name]``.
+    checksums : dict, optional
+        File name -> expected hex SHA-256; default ``SHA256[name]``. Only
+        the files named here are downloaded.
+    progress : bool
+        Show a progress bar per file.
+    timeout : float
+        Network timeout in seconds.
+
+    Returns
+    -------
+    pathlib.Path
+        The directory holding the files.
+
+    Raises
+    ------
+    DownloadError
+        If some file could not be fetched from any mirror; the message
+        lists every URL tried and what went wrong there.
+    """
+    if name not in MIRRORS:
+        raise DownloadError(f"cannot download {name!r}; choose one of {tuple(MIRRORS)}")
+    mirrors = tuple(MIRRORS[name] if mirrors is None else mirrors)
+    checksums = dict(SHA256[name] if checksums is None else checksums)
+    dest = Path(cache_dir(name) if dest is None else dest).expanduser()
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(f"cannot create {dest} ({exc.strerror or exc})") from None
+
+    for filename, sha256 in checksums.items():
+        target = dest / filename
+        if target.is_file() and sha256_of(target) == sha256:
+            if progress:
+                print(f"{target}: already present, checksum ok", file=sys.stderr)
+            continue
+        failures = []
+        for base in mirrors:
+            url = base.rstrip("/") + "/" + filename
+            try:
+                fetch(url, target, sha256, progress=progress, timeout=timeout)
+                break
+            except DownloadError as exc:
+                failures.append(f"  {url}: {exc}")
+        else:
+            raise DownloadError(f"could not download {filename} for {name}; every mirror failed:\n"
+                                + "\n".join(failures) + f"\n{target} was not written.")
+    return dest
+
+
+def main(argv=None):
+    """``python -m tinygan.datasets.download NAME``: download, print any error, return an exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1 or argv[0] not in MIRRORS:
+        print(f"usage: tinygan download {{{'|'.join(MIRRORS)}}}", file=sys.stderr)
+        return 2
+    try:
+        path = download(argv[0])
+    except DownloadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{argv[0]} is in {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
