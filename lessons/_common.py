@@ -1,0 +1,57 @@
+"""What every lesson shares: the quick switch, the figures directory, matplotlib set-up.
+
+Not library code -- only the plumbing that lets a lesson run as a script, in a
+notebook and under ``tests/test_lessons.py`` alike.
+
+* ``QUICK``: True when the environment sets ``TINYGAN_QUICK=1``; lessons shrink
+  their loops (the tests run every lesson this way).
+* ``FIGURES``: where figures go: ``$TINYGAN_FIGURES`` or ``lessons/figures/``.
+* ``save_figure(fig, name)``: writes ``FIGURES / name`` atomically and closes the figure
+  (in a notebook it is shown inline first).
+* ``plt``: matplotlib.pyplot, on the non-interactive Agg backend outside Jupyter.
+* The repository root goes first on ``sys.path``, so ``import tinygan`` finds
+  this checkout's package without installing it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import matplotlib  # noqa: E402
+
+IN_NOTEBOOK = "ipykernel" in sys.modules
+if not IN_NOTEBOOK:
+    matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+QUICK = os.environ.get("TINYGAN_QUICK", "0").strip() not in ("", "0")
+FIGURES = Path(os.environ.get("TINYGAN_FIGURES") or ROOT / "lessons" / "figures")
+
+
+def save_figure(fig, name: str) -> Path:
+    """Save ``fig`` as ``FIGURES / name`` (temp file, then ``os.replace``) and close it."""
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    path = FIGURES / name
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=FIGURES)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    if IN_NOTEBOOK:
+        plt.show()
+    plt.close(fig)
+    print(f"figure: {path}")
+    return path
+
+
+__all__ = ["QUICK", "FIGURES", "ROOT", "plt", "save_figure"]
