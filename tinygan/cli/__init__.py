@@ -1,8 +1,47 @@
-"""The ``tinygan`` command line (placeholder until the training application lands)."""
+"""The ``tinygan`` command line: ``tinygan train | sample | download ...``.
 
+Each subcommand is a module of this package with two functions:
+``add_parser(subparsers)`` declares its options and ``run(args) -> int``
+does the work and returns the exit code.  Adding a subcommand means
+writing such a module and adding its name to :data:`COMMANDS`.
+
+Exit codes: 0 success, 1 failure while running (training diverged, a
+download failed), 2 bad input (rejected before anything ran), 130 / 143
+training stopped by Ctrl-C / SIGTERM after saving a checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
 import sys
+
+import tinygan
+
+COMMANDS = ("train", "sample", "download", "evaluate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tinygan", description="Generative adversarial networks from scratch in NumPy.")
+    parser.add_argument("--version", action="version", version=f"tinygan {tinygan.__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module = importlib.import_module(f"tinygan.cli.{name}")
+        sub = module.add_parser(subparsers)
+        sub.set_defaults(_run=module.run)
+    return parser
 
 
 def main(argv=None) -> int:
-    print("tinygan: the command line is not written yet", file=sys.stderr)
-    return 2
+    """Parse ``argv`` (default ``sys.argv[1:]``), run the subcommand, return its exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as exc:   # --help, or a usage error argparse has already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return args._run(args)
+    except KeyboardInterrupt:
+        print(f"tinygan {args.command}: interrupted", file=sys.stderr)
+        return 130

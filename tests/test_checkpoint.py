@@ -1,0 +1,188 @@
+"""Checkpoints: exact round trips of every state, atomic writes, clear errors for bad files."""
+
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from tinygan import GAN, Sequential
+from tinygan.checkpoint import (CheckpointError, load_checkpoint, restore_gan, rng_from_array,
+                                rng_to_array, save_checkpoint)
+from tinygan.layers import Dense, Layer, LeakyReLU
+from tinygan.presets import mnist_mlp, toy_mlp
+
+
+class Jitter(Layer):
+    """A layer that draws random numbers in forward, like Dropout: it owns an ``rng``."""
+
+    def __init__(self, seed):
+        super().__init__()
+        self.rng = np.random.default_rng(seed)
+
+    def forward(self, x):
+        self._cache = True
+        return x + self.rng.standard_normal(x.shape).astype(x.dtype)
+
+    def backward(self, dy, input_grad=True):
+        self._take_cache()
+        return dy
+
+
+def make_gan(seed=0, latent_dim=2, jitter=True):
+    G, D = toy_mlp(latent_dim, hidden=16, rng=seed)
+    if jitter:
+        G = Sequential(*G.layers[:2], Jitter(seed + 100), *G.layers[2:])
+    return GAN(G, D, latent_dim=latent_dim, rng=seed + 1)
+
+
+def train(gan, steps, seed=5):
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        gan.train_step(rng.standard_normal((16, 2)).astype(np.float32))
+
+
+def everything(gan):
+    """Every array and generator state that decides the next step."""
+    state = {}
+    for tag, model, opt in (("G", gan.generator, gan.g_optimizer),
+                            ("D", gan.discriminator, gan.d_optimizer)):
+        state.update({f"{tag}/{k}": v.copy() for k, v in model.state_dict().items()})
+        state.update({f"{tag}_opt/{k}": np.array(v) for k, v in opt.state_dict().items()})
+    state["rng"] = json.dumps(gan.rng.bit_generator.state)
+    state["jitter"] = json.dumps(gan.generator[2].rng.bit_generator.state)
+    return state
+
+
+def test_rng_state_round_trip():
+    rng = np.random.default_rng(42)
+    rng.standard_normal(10)
+    stored = rng_to_array(rng)
+    assert stored.ndim == 0 and stored.dtype.kind == "U"   # plain text, no pickle
+    expected = rng.standard_normal(5)
+    other = np.random.default_rng(0)
+    rng_from_array(stored, other)
+    np.testing.assert_array_equal(other.standard_normal(5), expected)
+
+
+def test_rng_state_of_another_bit_generator_is_rejected():
+    stored = rng_to_array(np.random.Generator(np.random.MT19937(1)))
+    with pytest.raises(CheckpointError, match="MT19937"):
+        rng_from_array(stored, np.random.default_rng(0))
+
+
+def test_save_and_restore_everything(tmp_path):
+    gan = make_gan(seed=0)
+    train(gan, 3)
+    path = save_checkpoint(tmp_path / "c.npz", config={"preset": "toy-mlp"}, iteration=3,
+                           gan=gan, extra={"note": np.arange(3)})
+    before = everything(gan)
+
+    fresh = make_gan(seed=9)
+    assert everything(fresh)["G/0.W"].tolist() != before["G/0.W"].tolist()
+    ckpt = load_checkpoint(path)
+    restore_gan(ckpt, fresh)
+    after = everything(fresh)
+    assert after.keys() == before.keys()
+    for k in before:
+        np.testing.assert_array_equal(after[k], before[k], err_msg=k)
+    assert ckpt.iteration == 3 and ckpt.config == {"preset": "toy-mlp"}
+    np.testing.assert_array_equal(ckpt.group("extra")["note"], np.arange(3))
+    # And the next step is the same, bit for bit (the jitter layer's draws included).
+    train(gan, 2, seed=7)
+    train(fresh, 2, seed=7)
+    for k, v in everything(gan).items():
+        np.testing.assert_array_equal(everything(fresh)[k], v, err_msg=k)
+
+
+def test_file_holds_only_plain_arrays_and_no_temp_files_remain(tmp_path):
+    gan = make_gan()
+    save_checkpoint(tmp_path / "c.npz", config={}, iteration=0, gan=gan)
+    with np.load(tmp_path / "c.npz", allow_pickle=False) as f:
+        kinds = {f[k].dtype.kind for k in f.files}
+    assert "O" not in kinds and {"f", "U", "i"} <= kinds
+    assert os.listdir(tmp_path) == ["c.npz"]
+
+
+def test_failed_write_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    gan = make_gan()
+    path = save_checkpoint(tmp_path / "c.npz", config={"n": 1}, iteration=1, gan=gan)
+    good = path.read_bytes()
+
+    def broken_savez(f, **arrays):
+        f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, config={"n": 2}, iteration=2, gan=gan)
+    assert path.read_bytes() == good
+    assert os.listdir(tmp_path) == ["c.npz"]
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CheckpointError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "nope.npz")
+
+
+def test_run_directory_means_its_checkpoint(tmp_path):
+    save_checkpoint(tmp_path / "checkpoint.npz", config={}, iteration=4, gan=make_gan())
+    assert load_checkpoint(tmp_path).iteration == 4
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "flip"])
+def test_corrupt_file_gives_a_clear_error(tmp_path, damage):
+    path = save_checkpoint(tmp_path / "c.npz", config={}, iteration=0, gan=make_gan())
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "garbage":
+        data = bytearray(b"this is not a zip file at all" * 10)
+    else:  # flip bytes inside the stored weights: the zip CRC check catches it
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("G/0.W.npy")
+        start = info.header_offset + 30 + len(info.filename) + 200
+        data[start:start + 8] = bytes(b ^ 0xFF for b in data[start:start + 8])
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+        load_checkpoint(path)
+
+
+def test_npz_that_is_not_a_checkpoint(tmp_path):
+    np.savez(tmp_path / "other.npz", W=np.zeros(3))
+    with pytest.raises(CheckpointError, match="not a tinygan checkpoint"):
+        load_checkpoint(tmp_path / "other.npz")
+
+
+def test_shape_mismatch_is_reported(tmp_path):
+    path = save_checkpoint(tmp_path / "c.npz", config={"preset": "toy-mlp"}, iteration=0,
+                           gan=make_gan(latent_dim=2, jitter=False))
+    wider = make_gan(latent_dim=3, jitter=False)
+    with pytest.raises(CheckpointError, match=r"generator.*does not fit.*0\.W.*shape"):
+        restore_gan(load_checkpoint(path), wider)
+
+
+def test_checkpoint_of_another_preset_is_reported(tmp_path):
+    G, D = mnist_mlp(8, rng=0)
+    path = save_checkpoint(tmp_path / "c.npz", config={"preset": "mnist-mlp"}, iteration=0,
+                           gan=GAN(G, D, latent_dim=8))
+    with pytest.raises(CheckpointError, match="preset 'mnist-mlp'"):
+        restore_gan(load_checkpoint(path), make_gan(latent_dim=8, jitter=False))
+
+
+def test_random_layers_must_match(tmp_path):
+    path = save_checkpoint(tmp_path / "c.npz", config={}, iteration=0, gan=make_gan(jitter=True))
+    G, D = toy_mlp(2, hidden=16, rng=0)
+    G = Sequential(*G.layers[:2], LeakyReLU(0.2), *G.layers[2:])  # same parameters, no rng
+    plain = GAN(G, D, latent_dim=2)
+    with pytest.raises(CheckpointError, match="random layers"):
+        restore_gan(load_checkpoint(path), plain)
+
+
+def test_dense_only_model_has_no_layer_rngs(tmp_path):
+    G = Sequential(Dense(2, 4, rng=0))
+    D = Sequential(Dense(4, 1, rng=1))
+    path = save_checkpoint(tmp_path / "c.npz", config={}, iteration=0,
+                           gan=GAN(G, D, latent_dim=2))
+    assert not [k for k in load_checkpoint(path).arrays if k.startswith("rng/G")]

@@ -1,0 +1,83 @@
+"""``tinygan sample``: draw new samples from a trained generator.
+
+``.png`` writes a picture (a grid of images, or for 2-D data a scatter over
+the real mixture); ``.npy`` writes the raw samples: (N, 28, 28) images in the
+preset's data range ([0, 1] for mnist-mlp, [-1, 1] for a Tanh generator), or
+(N, 2) points.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from tinygan import plots
+from tinygan.checkpoint import CheckpointError, load_checkpoint
+from tinygan.config import ConfigError
+from tinygan.datasets import get_mixture
+from tinygan.registry import get_preset
+from tinygan.training import generate as generate_batch
+from tinygan.training import load_gan
+
+SUFFIXES = (".png", ".npy")
+CHUNK = 1000   # samples per forward pass: bounded memory for any N
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser("sample", help="draw samples from a trained generator",
+                              description=__doc__.split("\n\n", 1)[1])
+    p.add_argument("--checkpoint", required=True,
+                   help="a checkpoint.npz, or the run directory that holds one")
+    p.add_argument("-n", type=int, default=25, help="number of samples (default: 25)")
+    p.add_argument("--out", required=True, help="output file: .png (picture) or .npy (raw)")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    return p
+
+
+def generate(gan, n: int, seed: int, *, image: bool) -> np.ndarray:
+    """n samples in the data's range, images as (n, 28, 28), points as (n, 2)."""
+    rng = np.random.default_rng(seed)
+    parts = [generate_batch(gan, gan.sample_noise(min(CHUNK, n - i), rng))
+             for i in range(0, n, CHUNK)]
+    x = np.concatenate(parts).astype(np.float32, copy=False)
+    return x.reshape(n, 28, 28) if image else x
+
+
+def run(args) -> int:
+    out = Path(args.out)
+    try:
+        if args.n < 1:
+            raise ConfigError(f"-n must be at least 1, got {args.n}")
+        if args.seed < 0:
+            raise ConfigError(f"--seed must be >= 0, got {args.seed}")
+        if out.suffix.lower() not in SUFFIXES:
+            raise ConfigError(f"--out {out}: the name must end in .png or .npy")
+        if not out.parent.is_dir():
+            raise ConfigError(f"--out {out}: directory {out.parent} does not exist")
+        ckpt = load_checkpoint(args.checkpoint)
+        gan, config = load_gan(ckpt)
+    except (ConfigError, CheckpointError) as exc:
+        print(f"tinygan sample: error: {exc}", file=sys.stderr)
+        return 2
+    spec = get_preset(config.preset)
+    x = generate(gan, args.n, args.seed, image=spec.data == "image")
+    if not np.isfinite(x).all():
+        print(f"tinygan sample: error: {ckpt.path} produces NaN or infinite samples",
+              file=sys.stderr)
+        return 1
+    if out.suffix.lower() == ".npy":
+        with plots.atomic_path(out) as tmp:
+            np.save(tmp, x)
+    elif spec.data == "image":
+        images = plots.to_unit(x, spec.value_range)
+        plots.save_grid(out, images, ncols=math.ceil(math.sqrt(args.n)))
+    else:
+        reference = get_mixture(config.dataset).sample(2000, np.random.default_rng(0))
+        plots.save_scatter(out, x, reference, f"{args.n:,} samples")
+    print(f"wrote {args.n:,} samples of {ckpt.path} (iteration {ckpt.iteration:,}) to {out}",
+          file=sys.stderr)
+    return 0
+

@@ -1,0 +1,145 @@
+"""``tinygan train``: train a GAN and leave its pictures, log and checkpoint in a run directory."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tinygan.checkpoint import CheckpointError
+from tinygan.config import DEFAULT_ITERATIONS, FRAMES, ConfigError, TrainConfig
+from tinygan.datasets import DATASETS, DatasetError
+from tinygan.gan import NOISES
+from tinygan.losses import GENERATOR_LOSSES
+from tinygan.registry import PRESETS
+from tinygan.training import Callback, Trainer
+
+# Command-line option -> TrainConfig field (argparse's dest is the same name).
+OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", "beta1", "loss",
+           "noise", "d_steps", "label_smoothing", "d_half_batch", "seed", "sample_every",
+           "checkpoint_every", "log_every", "eval_every", "dtype", "out")
+
+
+def add_parser(subparsers):
+    d = TrainConfig()
+    p = subparsers.add_parser(
+        "train", help="train a GAN (default: the MLP GAN on the embedded MNIST digits)",
+        description="Train a GAN. With no options: the MLP GAN of the Keras tutorial on 10,000 "
+                    "embedded MNIST digits, about 3 minutes on a 2-core CPU. Everything goes to "
+                    "--out: config.json, history.csv, samples/, losses.png, stats.png, "
+                    "real_vs_generated.png, progress.gif and checkpoint.npz.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter, argument_default=None)
+    data = p.add_argument_group("data and model")
+    data.add_argument("--dataset", choices=DATASETS, help=f"data to learn (default: {d.dataset})")
+    data.add_argument("--preset", choices=tuple(PRESETS),
+                      help="architecture (default: mnist-mlp for images, toy-mlp for ring/grid)")
+    data.add_argument("--latent-dim", type=int, help="width of the noise z (default: the "
+                      "preset's: 100 for MNIST, 2 for toy-mlp)")
+    data.add_argument("--noise", choices=NOISES, help=f"distribution of z (default: {d.noise})")
+    data.add_argument("--dtype", choices=("float32", "float64"), help="default: float32")
+    opt = p.add_argument_group("optimisation")
+    opt.add_argument("--iterations", type=int,
+                     help=f"total generator steps (default: {DEFAULT_ITERATIONS})")
+    opt.add_argument("--batch-size", type=int, help=f"default: {d.batch_size}")
+    opt.add_argument("--lr", type=float, help=f"Adam learning rate (default: {d.lr})")
+    opt.add_argument("--beta1", type=float, help=f"Adam beta1 (default: {d.beta1})")
+    opt.add_argument("--loss", choices=GENERATOR_LOSSES,
+                     help=f"generator loss (default: {d.loss})")
+    opt.add_argument("--d-steps", type=int,
+                     help=f"discriminator steps per generator step (default: {d.d_steps})")
+    opt.add_argument("--label-smoothing", type=float,
+                     help="one-sided: real targets become 1 - s (default: 0)")
+    opt.add_argument("--d-half-batch", action="store_true", default=None,
+                     help="Keras DCGAN schedule: D sees half a batch of real and of fake")
+    opt.add_argument("--seed", type=int, help=f"default: {d.seed}")
+    out = p.add_argument_group("output")
+    out.add_argument("--out", help="run directory (default: runs/<preset>-<dataset>, or a "
+                     "numbered sibling if that already holds a run)")
+    out.add_argument("--sample-every", type=int,
+                     help=f"iterations between sample grids (default: iterations / {FRAMES})")
+    out.add_argument("--checkpoint-every", type=int, help="default: --sample-every")
+    out.add_argument("--log-every", type=int,
+                     help=f"iterations averaged per history.csv row (default: {d.log_every})")
+    out.add_argument("--eval-every", type=int,
+                     help="iterations between evaluation callbacks (default: 0, never)")
+    out.add_argument("--resume", nargs="?", const=True, metavar="CHECKPOINT",
+                     help="continue a run: from CHECKPOINT (a .npz or a run directory), or "
+                          "from --out's checkpoint.npz; only --iterations and the output "
+                          "options may change")
+    out.add_argument("--overwrite", action="store_true",
+                     help="train into --out even if it holds a run (its files are replaced)")
+    out.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    return p
+
+
+def make_callbacks(config: TrainConfig) -> list[Callback]:
+    """The callbacks a run gets: the one place to plug in e.g. evaluation every --eval-every."""
+    callbacks: list[Callback] = []
+    if config.eval_every and not any(type(cb).on_eval is not Callback.on_eval
+                                     for cb in callbacks):
+        raise ConfigError("--eval-every needs an evaluation callback, and none is installed "
+                          "in this version of tinygan; leave --eval-every out")
+    return callbacks
+
+
+def run(args) -> int:
+    given = {k: getattr(args, k) for k in OPTIONS if getattr(args, k, None) is not None}
+    say = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    try:
+        if args.resume:
+            path = args.resume if isinstance(args.resume, str) else _default_out(given)
+            trainer = Trainer.resume(path, given, progress=not args.quiet,
+                                     overwrite=args.overwrite)
+            trainer.callbacks = make_callbacks(trainer.config)
+        else:
+            config = TrainConfig(**given)
+            if "out" not in given and not args.overwrite:
+                config.out = _free_dir(_default_out(given), say)
+            config = config.resolved()
+            trainer = Trainer(config, callbacks=make_callbacks(config), progress=not args.quiet,
+                              overwrite=args.overwrite)
+    except (ConfigError, CheckpointError, DatasetError) as exc:
+        print(f"tinygan train: error: {exc}", file=sys.stderr)
+        return 2
+    say(_summary(trainer, bool(args.resume)))
+    try:
+        result = trainer.fit()
+    except OSError as exc:
+        print(f"tinygan train: error: cannot write {exc.filename or trainer.out}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(result.message, file=sys.stderr)
+    if result.stats:
+        s = result.stats
+        say(f"last {trainer.config.log_every} iterations: D loss {s['d_loss']:.3f}, G loss "
+            f"{s['g_loss']:.3f}, D(x) {s['d_x']:.3f}, D(G(z)) {s['d_g_z']:.3f}, "
+            f"D accuracy {s['d_acc']:.1%}; {result.seconds:.0f} s")
+    return result.exit_code
+
+
+def _default_out(given: dict) -> str:
+    return TrainConfig(**{**given, "out": None}).resolved().out
+
+
+def _free_dir(base: str, say) -> str:
+    """``base``, or ``base-2``, ``base-3``, ... -- the first that holds no run."""
+    candidate, k = Path(base), 1
+    while (candidate / "checkpoint.npz").exists() or (candidate / "config.json").exists():
+        k += 1
+        candidate = Path(f"{base}-{k}")
+    if k > 1:
+        say(f"{base} already holds a run (continue it with --resume); this run goes to "
+            f"{candidate}")
+    return str(candidate)
+
+
+def _summary(trainer: Trainer, resumed: bool) -> str:
+    c, feed = trainer.config, trainer.feed
+    data = f"{feed.n_samples:,} images" if feed.n_samples else "a 2-D mixture"
+    g = sum(p.value.size for p in trainer.gan.generator.parameters())
+    d = sum(p.value.size for p in trainer.gan.discriminator.parameters())
+    start = f"resuming at iteration {trainer.iteration:,}, " if resumed else ""
+    return (f"tinygan: {c.preset} on {c.dataset} ({data}); G {g:,} and D {d:,} trainable "
+            f"parameters; {start}{c.iterations:,} iterations of batch {c.batch_size}, "
+            f"seed {c.seed} -> {c.out}/")
+

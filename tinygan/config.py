@@ -1,0 +1,145 @@
+"""Every setting of a training run, in one dataclass saved as ``config.json``.
+
+``TrainConfig`` is what ``tinygan train`` builds from its options, what the
+checkpoint stores, and what a resumed run is rebuilt from.  ``validate()``
+checks every value up front, so a bad option is reported in one clear line
+before any data is loaded or any file is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+
+from tinygan.datasets import DATASETS
+from tinygan.gan import NOISES
+from tinygan.losses import GENERATOR_LOSSES
+from tinygan.registry import DEFAULT_PRESET, PRESETS
+
+# Chosen so that the default run (mnist-mlp on the embedded digits) finishes
+# in about 3 minutes on a 2-core CPU; see README.md for the measurement.
+DEFAULT_ITERATIONS = 5_000
+FRAMES = 20          # sample grids per run when --sample-every is not given
+DTYPES = ("float32", "float64")
+
+
+class ConfigError(ValueError):
+    """An option has a value training cannot use; the message says which and why."""
+
+
+@dataclass
+class TrainConfig:
+    """The settings of one run (the command-line options of ``tinygan train``).
+
+    ``None`` means "pick the default for this data and preset"; :meth:`resolved`
+    replaces each ``None`` with a concrete value, and that is what is saved.
+    """
+
+    dataset: str = "mnist-embedded"
+    preset: str | None = None             # default: DEFAULT_PRESET[dataset]
+    iterations: int = DEFAULT_ITERATIONS  # total generator steps, counting resumed ones
+    batch_size: int = 64
+    latent_dim: int | None = None         # default: the preset's (100 for MNIST)
+    lr: float = 2e-4
+    beta1: float = 0.5
+    loss: str = "non-saturating"
+    noise: str = "normal"
+    d_steps: int = 1
+    label_smoothing: float = 0.0
+    d_half_batch: bool = False
+    seed: int = 0
+    sample_every: int | None = None       # default: iterations / FRAMES
+    checkpoint_every: int | None = None   # default: sample_every
+    log_every: int = 10
+    eval_every: int = 0                   # 0: no evaluation hook calls
+    dtype: str = "float32"
+    out: str | None = None                # default: runs/<preset>-<dataset>
+    extra: dict = field(default_factory=dict)  # settings owned by callbacks (plug-ins)
+
+    # -- defaults and checks ---------------------------------------------------------
+    def resolved(self) -> TrainConfig:
+        """A copy with every ``None`` replaced by its default, validated."""
+        c = dataclasses.replace(self, extra=dict(self.extra))
+        if c.dataset not in DATASETS:
+            raise ConfigError(f"unknown dataset {c.dataset!r}; choose one of {', '.join(DATASETS)}")
+        if c.preset is None:
+            c.preset = DEFAULT_PRESET[c.dataset]
+        if c.preset not in PRESETS:
+            raise ConfigError(f"unknown preset {c.preset!r}; choose one of {', '.join(PRESETS)}")
+        if c.latent_dim is None:
+            c.latent_dim = PRESETS[c.preset].latent_dim
+        _check_int("iterations", c.iterations, 1)
+        if c.sample_every is None:
+            c.sample_every = max(1, c.iterations // FRAMES)
+        if c.checkpoint_every is None:
+            c.checkpoint_every = c.sample_every
+        if c.out is None:
+            c.out = f"runs/{c.preset}-{c.dataset}"
+        c.validate()
+        return c
+
+    def validate(self):
+        """Raise :class:`ConfigError` naming the first option with an unusable value."""
+        spec = PRESETS.get(self.preset)
+        if self.dataset not in DATASETS:
+            raise ConfigError(f"unknown dataset {self.dataset!r}; choose one of "
+                              f"{', '.join(DATASETS)}")
+        if spec is None:
+            raise ConfigError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        if self.dataset not in spec.datasets:
+            raise ConfigError(f"preset {self.preset} is for {spec.data} data "
+                              f"({', '.join(spec.datasets)}), not {self.dataset}; try --preset "
+                              f"{DEFAULT_PRESET[self.dataset]}")
+        _check_int("iterations", self.iterations, 1)
+        _check_int("batch-size", self.batch_size, 2, why=" (BatchNorm needs batch statistics)")
+        _check_int("latent-dim", self.latent_dim, 1)
+        _check_int("d-steps", self.d_steps, 1)
+        _check_int("seed", self.seed, 0)
+        for name in ("sample_every", "checkpoint_every", "log_every"):
+            _check_int(name.replace("_", "-"), getattr(self, name), 1)
+        _check_int("eval-every", self.eval_every, 0)
+        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"--lr must be a positive number, got {self.lr!r}")
+        if not (isinstance(self.beta1, (int, float)) and 0.0 <= self.beta1 < 1.0):
+            raise ConfigError(f"--beta1 must be in [0, 1), got {self.beta1!r}")
+        if not (isinstance(self.label_smoothing, (int, float))
+                and 0.0 <= self.label_smoothing < 1.0):
+            raise ConfigError(f"--label-smoothing must be in [0, 1) (real targets become "
+                              f"1 - s), got {self.label_smoothing!r}")
+        if self.loss not in GENERATOR_LOSSES:
+            raise ConfigError(f"unknown --loss {self.loss!r}; choose one of "
+                              f"{', '.join(GENERATOR_LOSSES)}")
+        if self.noise not in NOISES:
+            raise ConfigError(f"unknown --noise {self.noise!r}; choose one of {', '.join(NOISES)}")
+        if self.dtype not in DTYPES:
+            raise ConfigError(f"unknown dtype {self.dtype!r}; choose one of {', '.join(DTYPES)}")
+        if not isinstance(self.out, str) or not self.out:
+            raise ConfigError(f"--out must be a directory name, got {self.out!r}")
+        if not isinstance(self.d_half_batch, bool) or not isinstance(self.extra, dict):
+            raise ConfigError("d_half_batch must be true/false and extra a mapping")
+
+    # -- saving ----------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self, **info) -> str:
+        """JSON text of every setting, plus ``info`` (e.g. the package version)."""
+        return json.dumps({**info, **self.to_dict()}, indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict, *, ignore=("version",)) -> TrainConfig:
+        """Rebuild a config; unknown keys (other than ``ignore``) are an error."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"a config must be a JSON object, got {type(data).__name__}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names - set(ignore))
+        if unknown:
+            raise ConfigError(f"unknown settings {unknown} (written by a newer tinygan?)")
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def _check_int(option: str, value, low: int, why: str = ""):
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(f"--{option} must be an integer >= {low}{why}, got {value!r}")

@@ -1,0 +1,436 @@
+"""The training loop as a library: ``Trainer(config).fit()``.
+
+One iteration is one call of :meth:`tinygan.GAN.train_step` (``d_steps``
+discriminator updates, then one generator update).  Around it the loop:
+
+* logs the mean D loss, G loss, D(x), D(G(z)) and D accuracy of every
+  ``log_every`` steps into ``history.csv``, and shows the latest in a tqdm bar;
+* every ``sample_every`` steps draws the generator's output for one *fixed*
+  noise batch (so the frames are comparable) as a grid, or for 2-D data a
+  scatter over the real mixture, and records its mean and spread;
+* every ``checkpoint_every`` steps writes ``checkpoint.npz`` -- but only if
+  every weight is finite, so a good checkpoint is never replaced by a broken one;
+* stops cleanly on Ctrl-C / SIGTERM (checkpoint first) and on a NaN or
+  infinite loss (keeping the last good checkpoint);
+* calls :class:`Callback` hooks: every step, and every ``eval_every`` steps
+  (``on_eval``) for measurements such as the metrics of ``tinygan.metrics``.
+
+At the end it draws ``losses.png``, ``stats.png``, ``real_vs_generated.png``
+and ``progress.gif``.  Nothing in the loop draws from the random generators
+except the GAN and the data feed, whose states are checkpointed, so a resumed
+run computes the same bits as one that never stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+import tinygan
+from tinygan import plots
+from tinygan.checkpoint import (Checkpoint, CheckpointError, load_checkpoint, restore_feed,
+                                restore_gan, save_checkpoint)
+from tinygan.config import ConfigError, TrainConfig
+from tinygan.feeds import make_feed
+from tinygan.gan import GAN
+from tinygan.history import History
+from tinygan.optim import Adam
+from tinygan.registry import get_preset
+
+LOGGED = ("d_loss", "g_loss", "d_x", "d_g_z", "d_acc")
+OUTPUTS = ("checkpoint.npz", "config.json", "history.csv", "losses.png", "stats.png",
+           "real_vs_generated.png", "progress.gif")
+EXIT_CODES = {"done": 0, "diverged": 1, "SIGINT": 130, "SIGTERM": 143}
+# Options a resumed run may change: they decide what is recorded, not what is computed.
+RESUMABLE = ("iterations", "sample_every", "checkpoint_every", "log_every", "eval_every", "out")
+_FRAME = re.compile(r"iter_(\d+)\.png$")
+
+
+class Callback:
+    """Hooks into :meth:`Trainer.fit`; override the ones you need.
+
+    ``on_eval`` runs every ``config.eval_every`` iterations; the numbers it
+    returns go into that iteration's row of ``history.csv`` (and so can be
+    plotted).  ``trainer.save_checkpoint(path)`` and ``trainer.generate(z)``
+    are there for callbacks that keep a best model or draw samples.
+    """
+
+    def on_train_begin(self, trainer: Trainer):
+        pass
+
+    def on_step_end(self, trainer: Trainer, iteration: int, stats: dict):
+        pass
+
+    def on_eval(self, trainer: Trainer, iteration: int) -> dict | None:
+        return None
+
+    def on_train_end(self, trainer: Trainer, result: TrainResult):
+        pass
+
+
+@dataclass
+class TrainResult:
+    """How :meth:`Trainer.fit` ended."""
+
+    status: str            # "done", "diverged", "SIGINT" or "SIGTERM"
+    iteration: int         # last iteration completed
+    message: str
+    stats: dict            # the last logged means of LOGGED
+    seconds: float         # wall time of this call of fit()
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+
+class Trainer:
+    """Build a GAN, its data and its output directory from a :class:`TrainConfig`.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    callbacks : sequence of Callback
+    progress : bool
+        Show the tqdm bar.
+    overwrite : bool
+        Allow training into a directory that already holds a run (its
+        pictures and checkpoint are replaced).
+    echo : callable
+        Where messages go (default: stderr, without breaking the bar).
+
+    Raises
+    ------
+    ConfigError, DatasetError, CheckpointError
+        Before anything is written.
+    """
+
+    def __init__(self, config: TrainConfig, *, callbacks=(), progress: bool = True,
+                 overwrite: bool = False, echo=None, _checkpoint=None):
+        self.config = config.resolved()
+        self.callbacks = list(callbacks)
+        self.progress, self.echo = progress, echo or _echo
+        self.out = Path(self.config.out)
+        self.spec = get_preset(self.config.preset)
+        self.checkpoint_path = self.out / "checkpoint.npz"
+        if _checkpoint is None and not overwrite and _holds_run(self.out):
+            raise ConfigError(f"{self.out} already holds a run; continue it with --resume, "
+                              "replace it with --overwrite, or choose another --out")
+        self.overwrite = overwrite
+        c = self.config
+        seeds = np.random.SeedSequence(c.seed).spawn(4)   # independent streams per purpose
+        model_rng, gan_rng, self.feed_rng, noise_rng = map(np.random.default_rng, seeds)
+        self.feed = make_feed(c, self.spec, self.feed_rng)   # may raise DatasetError
+        self.gan = build_gan(c, model_rng, gan_rng)
+        n_fixed = 100 if self.spec.data == "image" else 1000
+        self.fixed_z = self.gan.sample_noise(n_fixed, rng=noise_rng)
+        self.iteration, self.elapsed = 0, 0.0
+        self._sums, self._count = np.zeros(len(LOGGED)), 0
+        self.history = History()
+        self.last_stats: dict = {}
+        self.saved_iteration: int | None = None
+        self._stop: str | None = None
+        if _checkpoint is not None:
+            self._restore(_checkpoint)
+
+    # -- resuming -------------------------------------------------------------------
+    @classmethod
+    def resume(cls, path, overrides: dict | None = None, **kwargs) -> Trainer:
+        """A trainer continuing the run saved in ``path`` (a checkpoint or a run directory).
+
+        ``overrides`` may change only the settings in :data:`RESUMABLE`
+        (e.g. ``{"iterations": 20000}``); any other difference from the
+        checkpoint's config is an error, since it would not continue *that* run.
+        """
+        ckpt = load_checkpoint(path)
+        try:
+            config = TrainConfig.from_dict(ckpt.config).resolved()
+        except (ConfigError, TypeError) as exc:
+            raise CheckpointError(f"{ckpt.path}: its config is not usable ({exc})") from None
+        conflicts = []
+        for key, value in (overrides or {}).items():
+            if key not in RESUMABLE and value != getattr(config, key):
+                conflicts.append(f"--{key.replace('_', '-')} {value} (checkpoint: "
+                                 f"{getattr(config, key)})")
+            setattr(config, key, value)
+        if conflicts:
+            raise ConfigError(f"{ckpt.path} was trained with other settings: "
+                              f"{'; '.join(conflicts)}. A resumed run keeps its settings; only "
+                              f"{', '.join('--' + k.replace('_', '-') for k in RESUMABLE)} "
+                              "may change. Start a new run with another --out instead.")
+        if overrides is None or overrides.get("out") is None:
+            config.out = str(ckpt.path.parent)
+        elif (Path(config.out).resolve() != ckpt.path.parent.resolve()
+              and _holds_run(Path(config.out)) and not kwargs.get("overwrite")):
+            raise ConfigError(f"{config.out} already holds another run; choose another --out "
+                              "or add --overwrite")
+        if config.iterations <= ckpt.iteration:
+            raise ConfigError(f"{ckpt.path} is already at iteration {ckpt.iteration:,} of "
+                              f"{config.iterations:,}; pass a larger --iterations to train on")
+        return cls(config, _checkpoint=ckpt, **kwargs)
+
+    def _restore(self, ckpt):
+        restore_gan(ckpt, self.gan)
+        restore_feed(ckpt, self.feed.batches, self.feed_rng)
+        extra = ckpt.group("extra")
+        try:
+            fixed_z, sums = extra["fixed_z"], extra["log_sums"]
+            if fixed_z.shape != self.fixed_z.shape or sums.shape != self._sums.shape:
+                raise ValueError("wrong shape of fixed_z or log_sums")
+            self.fixed_z, self._sums = fixed_z.astype(self.fixed_z.dtype), sums.astype(float)
+            self._count, self.elapsed = int(extra["log_count"]), float(extra["elapsed"])
+        except (KeyError, ValueError) as exc:
+            raise CheckpointError(f"{ckpt.path}: training state incomplete ({exc})") from None
+        self.iteration = self.saved_iteration = ckpt.iteration
+        try:
+            self.history = History.load(self.out / "history.csv")
+        except ValueError as exc:
+            self.echo(f"warning: {exc}; starting a new history.csv")
+        self.history.truncate(ckpt.iteration)
+
+    # -- pieces callbacks may use ---------------------------------------------------
+    def generate(self, z: np.ndarray) -> np.ndarray:
+        """G(z) in eval mode (BatchNorm running statistics); changes nothing in G."""
+        return generate(self.gan, z)
+
+    def save_checkpoint(self, path=None) -> Path:
+        """Write a checkpoint of the current state (default ``<out>/checkpoint.npz``)."""
+        path = Path(path or self.checkpoint_path)
+        extra = {"fixed_z": self.fixed_z, "log_sums": self._sums, "log_count": self._count,
+                 "elapsed": self.elapsed + self._session_time()}
+        save_checkpoint(path, config=self.config.to_dict(), iteration=self.iteration,
+                        gan=self.gan, feed=self.feed.batches, feed_rng=self.feed_rng,
+                        extra=extra, version=tinygan.__version__)
+        if path == self.checkpoint_path:
+            self.saved_iteration = self.iteration
+        return path
+
+    def weights_finite(self) -> bool:
+        return all(np.isfinite(p.value).all()
+                   for m in (self.gan.generator, self.gan.discriminator) for p in m.parameters())
+
+    # -- the loop -------------------------------------------------------------------
+    def fit(self) -> TrainResult:
+        """Train to ``config.iterations``; returns how it ended (never raises on NaN or signals)."""
+        c = self.config
+        self._t0 = time.perf_counter()
+        problem = None
+        with _catch_signals(self):
+            self._prepare_out_dir()
+            if self.saved_iteration is None:   # a fresh run
+                self._sample(0)
+                self.save_checkpoint()         # a good checkpoint exists from the start
+            for cb in self.callbacks:
+                cb.on_train_begin(self)
+            bar = tqdm(total=c.iterations, initial=self.iteration, disable=not self.progress,
+                       unit="it", dynamic_ncols=True, desc=f"{c.preset} {c.dataset}",
+                       file=sys.stderr)
+            while self.iteration < c.iterations and not self._stop and not problem:
+                problem = self._iteration(bar)
+            bar.close()
+            if self._stop and not problem and self.saved_iteration != self.iteration:
+                problem = self._checkpoint_if_finite()
+        status = "diverged" if problem else self._stop or "done"
+        return self._finish(status, problem)
+
+    def _iteration(self, bar) -> str | None:
+        """One training step and its bookkeeping; returns what went wrong, if anything."""
+        c, it = self.config, self.iteration + 1
+        # A diverging run overflows before its loss turns NaN; the check below
+        # reports that in one line instead of a screen of RuntimeWarnings.
+        with np.errstate(over="ignore", invalid="ignore"):
+            stats = self.gan.train_step(self.feed.batches.next_batch)
+        bad = [k for k in ("d_loss", "g_loss") if not math.isfinite(stats[k])]
+        if bad:
+            return f"iteration {it:,}: {bad[0]} is {stats[bad[0]]}"
+        self.iteration = it
+        self._sums += [stats[k] for k in LOGGED]
+        self._count += 1
+        if it % c.log_every == 0 or it == c.iterations:
+            self._log(it)
+            if self.progress:
+                bar.set_postfix_str(_postfix(self.last_stats), refresh=False)
+        if it % c.sample_every == 0 or it == c.iterations:
+            self._sample(it)
+        if c.eval_every and it % c.eval_every == 0:
+            for cb in self.callbacks:
+                self.history.log(it, **(cb.on_eval(self, it) or {}))
+        if it % c.checkpoint_every == 0 or it == c.iterations:
+            if problem := self._checkpoint_if_finite():
+                return problem
+        for cb in self.callbacks:
+            cb.on_step_end(self, it, stats)
+        bar.update(1)
+        return None
+
+    def _checkpoint_if_finite(self) -> str | None:
+        """Save checkpoint and history, unless a weight is NaN or infinite (then say so)."""
+        if not self.weights_finite():
+            return f"iteration {self.iteration:,}: a weight is NaN or infinite"
+        self.save_checkpoint()
+        self.history.save(self.out / "history.csv")
+        return None
+
+    def _log(self, it):
+        means = self._sums / max(self._count, 1)
+        self.last_stats = dict(zip(LOGGED, map(float, means)))
+        self.history.log(it, **self.last_stats, time=round(self.elapsed + self._session_time(), 3))
+        self._sums[:], self._count = 0.0, 0
+
+    def _sample(self, it):
+        x = self.generate(self.fixed_z)
+        path = self.out / "samples" / f"iter_{it:06d}.png"
+        if self.spec.data == "image":
+            plots.save_grid(path, plots.to_unit(x[:25], self.spec.value_range))
+        else:
+            plots.save_scatter(path, x, self.feed.reference, f"iteration {it:,}")
+        self.history.log(it, sample_mean=float(x.mean()), sample_std=float(x.std()))
+
+    def _finish(self, status, message) -> TrainResult:
+        c, ckpt = self.config, self.checkpoint_path
+        if status == "diverged":
+            message = (f"training diverged at {message}; stopped. "
+                       f"The last good checkpoint (iteration {self.saved_iteration:,}) is kept in "
+                       f"{ckpt}. Try a smaller --lr (now {c.lr:g}) or another --seed.")
+        elif status == "done":
+            message = f"done: {self.iteration:,} iterations; results in {self.out}/"
+        else:
+            message = (f"{status}: stopped at iteration {self.iteration:,} of {c.iterations:,}; "
+                       f"checkpoint saved to {ckpt}. Resume with:\n"
+                       f"    tinygan train --resume {ckpt}")
+        self._write_pictures()
+        self.history.save(self.out / "history.csv")
+        result = TrainResult(status, self.iteration, message, dict(self.last_stats),
+                             time.perf_counter() - self._t0)
+        for cb in self.callbacks:
+            cb.on_train_end(self, result)
+        return result
+
+    # -- files ----------------------------------------------------------------------
+    def _prepare_out_dir(self):
+        (self.out / "samples").mkdir(parents=True, exist_ok=True)
+        keep_upto = -1 if self.saved_iteration is None else self.saved_iteration
+        for frame in self._frames(after=keep_upto):   # frames of a run that is not kept
+            frame.unlink()
+        if self.saved_iteration is None and self.overwrite:
+            for name in OUTPUTS:
+                (self.out / name).unlink(missing_ok=True)
+        config_json = self.config.to_json(version=tinygan.__version__)
+        with plots.atomic_path(self.out / "config.json") as tmp:
+            Path(tmp).write_text(config_json + "\n")
+
+    def _frames(self, after: int = -1) -> list[Path]:
+        found = []
+        for p in (self.out / "samples").glob("iter_*.png"):
+            m = _FRAME.search(p.name)
+            if m and int(m.group(1)) > after:
+                found.append((int(m.group(1)), p))
+        return [p for _, p in sorted(found)]
+
+    def _write_pictures(self):
+        out, spec = self.out, self.spec
+        plots.save_losses(out / "losses.png", self.history)
+        plots.save_stats(out / "stats.png", self.history, self.feed.real_mean, self.feed.real_std)
+        plots.save_gif(out / "progress.gif", self._frames())
+        if not self.weights_finite():
+            return   # diverged: real_vs_generated.png stays as the last good one
+        title = f"{self.config.preset}, iteration {self.iteration:,}"
+        x = self.generate(self.fixed_z)
+        if spec.data == "image":
+            plots.save_real_vs_generated(out / "real_vs_generated.png", self.feed.reference,
+                                         plots.to_unit(x[:8], spec.value_range), title)
+        else:
+            plots.save_real_vs_generated_points(out / "real_vs_generated.png",
+                                                self.feed.reference, x, title)
+
+    def _session_time(self) -> float:
+        return time.perf_counter() - self._t0 if hasattr(self, "_t0") else 0.0
+
+
+def build_gan(config: TrainConfig, model_rng=None, gan_rng=None) -> GAN:
+    """The GAN a (resolved) config describes: its preset, Adam optimizers, loss and noise."""
+    c = config
+    G, D = get_preset(c.preset).build(c.latent_dim, rng=model_rng, dtype=np.dtype(c.dtype))
+    return GAN(G, D, latent_dim=c.latent_dim,
+               g_optimizer=Adam(G.parameters(), lr=c.lr, beta1=c.beta1),
+               d_optimizer=Adam(D.parameters(), lr=c.lr, beta1=c.beta1),
+               loss=c.loss, noise=c.noise, d_steps=c.d_steps, label_smoothing=c.label_smoothing,
+               d_half_batch=c.d_half_batch, rng=gan_rng)
+
+
+def load_gan(ckpt: Checkpoint) -> tuple[GAN, TrainConfig]:
+    """The GAN saved in a checkpoint, rebuilt from its config (no data needed)."""
+    try:
+        config = TrainConfig.from_dict(ckpt.config).resolved()
+    except (ConfigError, TypeError) as exc:
+        raise CheckpointError(f"{ckpt.path}: its config is not usable ({exc})") from None
+    gan = build_gan(config)
+    restore_gan(ckpt, gan)
+    return gan, config
+
+
+def generate(gan: GAN, z: np.ndarray) -> np.ndarray:
+    """G(z) in eval mode (BatchNorm running statistics); changes nothing in G."""
+    G = gan.generator
+    modes = [layer.training for layer in G]
+    G.eval()
+    try:
+        with G.frozen():
+            return G.forward(z)
+    finally:
+        for layer, mode in zip(G, modes):
+            layer.train(mode)
+
+
+def _holds_run(out: Path) -> bool:
+    return (out / "checkpoint.npz").exists() or (out / "config.json").exists()
+
+
+def _postfix(s: dict) -> str:
+    if not s:
+        return ""
+    return (f"D {s['d_loss']:.3f} G {s['g_loss']:.3f} "
+            f"D(x) {s['d_x']:.2f} D(G(z)) {s['d_g_z']:.2f}")
+
+
+def _echo(message: str):
+    tqdm.write(message, file=sys.stderr)
+
+
+class _catch_signals:
+    """Turn the first SIGINT/SIGTERM into a request to stop after the current step.
+
+    The loop then writes a checkpoint and returns normally.  A second signal
+    acts as usual (KeyboardInterrupt / termination); files stay whole because
+    every write is atomic.  Handlers can only be installed from the main thread.
+    """
+
+    def __init__(self, trainer: Trainer):
+        self.trainer, self.saved = trainer, {}
+
+    def _handle(self, signum, frame):
+        name = signal.Signals(signum).name
+        self.trainer._stop = name
+        self.trainer.echo(f"\n{name} received: saving a checkpoint after this step "
+                          "(send it again to abort at once)")
+        for sig, old in self.saved.items():
+            signal.signal(sig, old)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.saved[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, old in self.saved.items():
+            signal.signal(sig, old)
+        return False
