@@ -7,6 +7,12 @@ faster.  :class:`Kernel` bundles the two and calls the one selected here.
 Choose with the environment variable ``TINYGAN_BACKEND=numpy|numba`` (default
 ``numba``) or in code with :func:`set_backend`.  If numba cannot be imported
 the NumPy twins run and one warning says so.
+
+Numba kernels are declared with :func:`jit`, which is ``numba.njit(cache=True)``:
+each kernel is compiled the first time it is called with a new combination of
+argument types (float32 and float64 are compiled separately), and the machine
+code is written to ``__pycache__`` so the next Python process loads it instead
+of compiling again (see ``benchmarks/startup.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +35,30 @@ def numba_available() -> bool:
     return True
 
 
+def jit(fn=None):
+    """Compile ``fn`` with ``numba.njit(cache=True, error_model="numpy")``; None without numba.
+
+    Used as a decorator on the numba twin of a kernel.  Compilation is lazy
+    (first call), so importing tinygan stays cheap.  When numba cannot be
+    imported the decorator returns ``None`` and :class:`Kernel` falls back to
+    the NumPy twin.
+
+    ``error_model="numpy"``: a division by zero gives inf or nan, as in the NumPy
+    twins, instead of numba's default Python-style exception -- whose check in
+    every iteration also stops LLVM from vectorising a loop with a division.
+
+    No kernel uses ``parallel=True``: :mod:`tinygan.kernels.optim` says why the
+    second core is left to BLAS.
+    """
+    def wrap(f):
+        if not numba_available():
+            return None
+        import numba
+        return numba.njit(cache=True, error_model="numpy")(f)
+
+    return wrap if fn is None else wrap(fn)
+
+
 def set_backend(name: str) -> str:
     """Select the backend for every kernel; returns the backend now active.
 
@@ -39,6 +69,7 @@ def set_backend(name: str) -> str:
         is not installed.
     """
     global _active, _warned
+    name = str(name).strip().lower()
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}: choose one of {', '.join(BACKENDS)} "
                          "(environment variable TINYGAN_BACKEND or tinygan.backend.set_backend)")
@@ -65,7 +96,8 @@ class Kernel:
 
     Calling the object runs the implementation of the active backend, so layer
     code reads ``y = leaky_relu(x, alpha)`` whichever backend is chosen.  Tests
-    call ``.numpy`` and ``.numba`` directly to hold one to the other.
+    call ``.numpy`` and ``.numba`` directly to hold one to the other.  Without
+    numba (``numba_fn is None``) both names refer to the NumPy twin.
     """
 
     def __init__(self, numpy_fn, numba_fn=None):

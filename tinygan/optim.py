@@ -4,14 +4,16 @@
 parameters in place.  Each optimizer's state (Adam's moments and step count,
 SGD's velocities) can be saved with ``state_dict()`` and restored with
 ``load_state_dict()`` so a resumed run continues exactly where it stopped.
-The update formulas are in :mod:`tinygan.kernels.optim`.
+The update formulas are in :mod:`tinygan.kernels.optim`; ``step()`` hands
+*all* arrays to one kernel call (``adam_update_all``), which the numba backend
+runs as a single compiled, multi-core loop.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinygan.kernels import adam_update, sgd_update
+from tinygan.kernels import ArrayGroup, adam_update_all, sgd_update_all
 
 
 class Optimizer:
@@ -66,13 +68,15 @@ class SGD(Optimizer):
         super().__init__(params, lr)
         self.momentum = float(momentum)
         self.velocity = [np.zeros_like(p.value) for p in self.params]
+        # The same arrays, grouped once for the fused kernel (views, not copies).
+        self._groups = [ArrayGroup(p.value for p in self.params),
+                        ArrayGroup(p.grad for p in self.params), ArrayGroup(self.velocity)]
 
     def _slots(self):
         return {"velocity": self.velocity}
 
     def step(self):
-        for p, vel in zip(self.params, self.velocity):
-            sgd_update(p.value, p.grad, vel, self.lr, self.momentum)
+        sgd_update_all(*self._groups, self.lr, self.momentum)
 
 
 class Adam(Optimizer):
@@ -93,11 +97,14 @@ class Adam(Optimizer):
         self.t = 0
         self.m = [np.zeros_like(p.value) for p in self.params]
         self.v = [np.zeros_like(p.value) for p in self.params]
+        # The same arrays, grouped once for the fused kernel (views, not copies).
+        self._groups = [ArrayGroup(p.value for p in self.params),
+                        ArrayGroup(p.grad for p in self.params),
+                        ArrayGroup(self.m), ArrayGroup(self.v)]
 
     def _slots(self):
         return {"m": self.m, "v": self.v}
 
     def step(self):
         self.t += 1
-        for p, m, v in zip(self.params, self.m, self.v):
-            adam_update(p.value, p.grad, m, v, self.lr, self.beta1, self.beta2, self.eps, self.t)
+        adam_update_all(*self._groups, self.lr, self.beta1, self.beta2, self.eps, self.t)

@@ -15,11 +15,16 @@ the backward pass has two extra terms (derived step by step in lesson 04)::
 
 Eval mode uses the running statistics, constants with respect to x, so the
 backward is a plain per-feature scaling: ``dx = dy * gamma * inv_std``.
+
+The numba twins make two or three passes over the rows, each inner loop running
+along a row (contiguous memory, so it vectorises).  Column sums are added row
+after row in a fixed order -- the same order NumPy uses for ``sum(axis=0)`` --
+so the result never depends on threads or timing.
 """
 
 import numpy as np
 
-from tinygan.backend import Kernel
+from tinygan.backend import Kernel, jit
 
 
 def batchnorm_train_forward_numpy(x, gamma, beta, eps):
@@ -29,6 +34,31 @@ def batchnorm_train_forward_numpy(x, gamma, beta, eps):
     inv_std = 1 / np.sqrt(var + x.dtype.type(eps))
     xhat = (x - mean) * inv_std
     return gamma * xhat + beta, xhat, mean, var, inv_std
+
+
+@jit
+def batchnorm_train_forward_numba(x, gamma, beta, eps):
+    n, c = x.shape
+    mean = np.zeros(c, x.dtype)
+    var = np.zeros(c, x.dtype)
+    for i in range(n):                 # pass 1: column sums
+        for j in range(c):
+            mean[j] += x[i, j]
+    mean /= x.dtype.type(n)
+    for i in range(n):                 # pass 2: squared deviations (two-pass, like np.var)
+        for j in range(c):
+            d = x[i, j] - mean[j]
+            var[j] += d * d
+    var /= x.dtype.type(n)
+    inv_std = x.dtype.type(1) / np.sqrt(var + x.dtype.type(eps))
+    xhat = np.empty((n, c), x.dtype)
+    y = np.empty((n, c), x.dtype)
+    for i in range(n):                 # pass 3: normalise, scale, shift
+        for j in range(c):
+            h = (x[i, j] - mean[j]) * inv_std[j]
+            xhat[i, j] = h
+            y[i, j] = gamma[j] * h + beta[j]
+    return y, xhat, mean, var, inv_std
 
 
 def batchnorm_train_backward_numpy(dy, xhat, gamma, inv_std):
@@ -41,6 +71,25 @@ def batchnorm_train_backward_numpy(dy, xhat, gamma, inv_std):
     return dx, dgamma, dbeta
 
 
+@jit
+def batchnorm_train_backward_numba(dy, xhat, gamma, inv_std):
+    n, c = dy.shape
+    dbeta = np.zeros(c, dy.dtype)
+    dgamma = np.zeros(c, dy.dtype)
+    for i in range(n):                 # pass 1: both column sums at once
+        for j in range(c):
+            dbeta[j] += dy[i, j]
+            dgamma[j] += dy[i, j] * xhat[i, j]
+    scale = gamma * inv_std
+    mean_dy = dbeta / dy.dtype.type(n)
+    mean_dyx = dgamma / dy.dtype.type(n)
+    dx = np.empty((n, c), dy.dtype)
+    for i in range(n):                 # pass 2: dx
+        for j in range(c):
+            dx[i, j] = scale[j] * (dy[i, j] - mean_dy[j] - xhat[i, j] * mean_dyx[j])
+    return dx, dgamma, dbeta
+
+
 def batchnorm_eval_forward_numpy(x, gamma, beta, running_mean, running_var, eps):
     """Returns ``(y, xhat, inv_std)`` using the running statistics."""
     inv_std = 1 / np.sqrt(running_var + x.dtype.type(eps))
@@ -48,12 +97,42 @@ def batchnorm_eval_forward_numpy(x, gamma, beta, running_mean, running_var, eps)
     return gamma * xhat + beta, xhat, inv_std
 
 
+@jit
+def batchnorm_eval_forward_numba(x, gamma, beta, running_mean, running_var, eps):
+    n, c = x.shape
+    inv_std = x.dtype.type(1) / np.sqrt(running_var + x.dtype.type(eps))
+    xhat = np.empty((n, c), x.dtype)
+    y = np.empty((n, c), x.dtype)
+    for i in range(n):
+        for j in range(c):
+            h = (x[i, j] - running_mean[j]) * inv_std[j]
+            xhat[i, j] = h
+            y[i, j] = gamma[j] * h + beta[j]
+    return y, xhat, inv_std
+
+
 def batchnorm_eval_backward_numpy(dy, xhat, gamma, inv_std):
     """Returns ``(dx, dgamma, dbeta)`` for the eval-mode forward."""
     return dy * (gamma * inv_std), (dy * xhat).sum(axis=0), dy.sum(axis=0)
 
 
-batchnorm_train_forward = Kernel(batchnorm_train_forward_numpy)
-batchnorm_train_backward = Kernel(batchnorm_train_backward_numpy)
-batchnorm_eval_forward = Kernel(batchnorm_eval_forward_numpy)
-batchnorm_eval_backward = Kernel(batchnorm_eval_backward_numpy)
+@jit
+def batchnorm_eval_backward_numba(dy, xhat, gamma, inv_std):
+    n, c = dy.shape
+    scale = gamma * inv_std
+    dx = np.empty((n, c), dy.dtype)
+    dbeta = np.zeros(c, dy.dtype)
+    dgamma = np.zeros(c, dy.dtype)
+    for i in range(n):
+        for j in range(c):
+            g = dy[i, j]
+            dx[i, j] = scale[j] * g
+            dbeta[j] += g
+            dgamma[j] += g * xhat[i, j]
+    return dx, dgamma, dbeta
+
+
+batchnorm_train_forward = Kernel(batchnorm_train_forward_numpy, batchnorm_train_forward_numba)
+batchnorm_train_backward = Kernel(batchnorm_train_backward_numpy, batchnorm_train_backward_numba)
+batchnorm_eval_forward = Kernel(batchnorm_eval_forward_numpy, batchnorm_eval_forward_numba)
+batchnorm_eval_backward = Kernel(batchnorm_eval_backward_numpy, batchnorm_eval_backward_numba)

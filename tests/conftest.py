@@ -1,0 +1,24 @@
+"""Shared fixtures.
+
+``backend``: run a test once per kernel backend.  A test that asks for it runs
+twice, as ``[numpy]`` and ``[numba]``; the backend that was active before is
+restored afterwards.  Without numba the ``[numba]`` case is skipped (the
+fallback itself is tested in ``tests/test_backend.py``).
+"""
+
+import pytest
+
+from tinygan import backend as _backend
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def backend(request):
+    name = request.param
+    if name == "numba" and not _backend.numba_available():
+        pytest.skip("numba is not installed")
+    before = _backend.get_backend()
+    _backend.set_backend(name)
+    try:
+        yield name
+    finally:
+        _backend.set_backend(before)
