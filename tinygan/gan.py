@@ -55,6 +55,15 @@ class GAN:
     d_half_batch : bool
         The Keras DCGAN tutorial's schedule: ``train_step`` gives D half a batch
         of real and half a batch of fakes, and G a full batch.
+    pack : int
+        PacGAN (Lin et al. 2018): D judges ``pack`` samples at once, concatenated
+        into one row -- (N, d) becomes (N / pack, pack * d) -- so D's first layer
+        must be ``pack`` times as wide.  A collapsed G shows up as packs of
+        look-alikes, which real packs never are.  N must be divisible by ``pack``.
+    feature_matching : bool
+        Salimans et al. (2016): G minimises ``||mean f(real) - mean f(G(z))||^2``
+        where f is D's penultimate layer (everything but its last layer), instead
+        of the loss chosen by ``loss``.  ``g_step`` then needs a real batch.
     rng : numpy.random.Generator or int, optional
         Source of every z the GAN draws itself.
     """
@@ -62,7 +71,8 @@ class GAN:
     def __init__(self, generator: Sequential, discriminator: Sequential, *, latent_dim: int,
                  g_optimizer=None, d_optimizer=None, loss: str = "non-saturating",
                  noise: str = "normal", d_steps: int = 1, label_smoothing: float = 0.0,
-                 d_half_batch: bool = False, rng=None):
+                 d_half_batch: bool = False, pack: int = 1, feature_matching: bool = False,
+                 rng=None):
         if loss not in GENERATOR_LOSSES:
             raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(GENERATOR_LOSSES)}")
         if noise not in NOISES:
@@ -78,6 +88,10 @@ class GAN:
         self.loss, self.noise = loss, noise
         self.d_steps, self.label_smoothing = int(d_steps), float(label_smoothing)
         self.d_half_batch = bool(d_half_batch)
+        if int(pack) != pack or pack < 1:
+            raise ValueError(f"pack must be a positive integer (samples D judges together), "
+                             f"got {pack!r}")
+        self.pack, self.feature_matching = int(pack), bool(feature_matching)
         self.rng = np.random.default_rng(rng)
         self.dtype = generator.parameters()[0].value.dtype
 
@@ -108,10 +122,10 @@ class GAN:
         # Real and fake go through D one after the other, each forward followed
         # by its own backward: the gradients add up in D's grads.  (Running both
         # forwards first would overwrite the real batch's cached activations.)
-        logits_real = D.forward(real)
+        logits_real = D.forward(self._pack(real))
         loss_real, d_real = bce(logits_real, 1.0 - self.label_smoothing)
         D.backward(0.5 * d_real, input_grad=False)
-        logits_fake = D.forward(fake)
+        logits_fake = D.forward(self._pack(fake))
         loss_fake, d_fake = bce(logits_fake, 0.0)
         D.backward(0.5 * d_fake, input_grad=False)
         self.d_optimizer.step()
@@ -121,8 +135,12 @@ class GAN:
                 "d_acc": float(correct / (logits_real.size + logits_fake.size))}
 
     # -- phase 2 -------------------------------------------------------------------
-    def g_step(self, z: np.ndarray | None = None, batch_size: int | None = None) -> dict:
+    def g_step(self, z: np.ndarray | None = None, batch_size: int | None = None,
+               real: np.ndarray | None = None) -> dict:
         """One generator update through the frozen discriminator.
+
+        ``real`` is used only with ``feature_matching`` (whose loss compares
+        D's features of fakes with those of a real batch), and required then.
 
         Returns ``g_loss`` and ``d_g_z_after``: mean D(G(z)) seen by this step, after D's update.
         """
@@ -134,9 +152,13 @@ class GAN:
         G.zero_grad()
         fake = G.forward(z)
         with D.frozen():  # D passes the gradient to its input; its weights never move
-            logits = D.forward(fake)
-            g_loss, d_logits = generator_loss(logits, self.loss)
-            d_fake = D.backward(d_logits)          # dL/d(fake): "what D tells G to change"
+            if self.feature_matching:
+                g_loss, logits, d_fake = self._feature_matching(fake, real)
+            else:
+                logits = D.forward(self._pack(fake))
+                g_loss, d_logits = generator_loss(logits, self.loss)
+                d_fake = D.backward(d_logits)      # dL/d(fake): "what D tells G to change"
+            d_fake = d_fake.reshape(fake.shape)    # unpack: each sample gets its own slice
         G.backward(d_fake, input_grad=False)        # nobody needs dL/dz
         self.g_optimizer.step()
         return {"g_loss": g_loss, "d_g_z_after": _mean_sigmoid(logits)}
@@ -153,8 +175,38 @@ class GAN:
             batch = next_real()
             n = len(batch)
             stats = self.d_step(batch[: max(1, n // 2)] if self.d_half_batch else batch)
-        stats.update(self.g_step(batch_size=n))
+        stats.update(self.g_step(batch_size=n, real=batch if self.feature_matching else None))
         return stats
+
+    # -- remedies for mode collapse ------------------------------------------------
+    def _pack(self, x: np.ndarray) -> np.ndarray:
+        """(N, d) -> (N / pack, pack * d): rows i*pack .. i*pack + pack - 1 become one row."""
+        if self.pack == 1:
+            return x
+        if len(x) % self.pack:
+            raise ValueError(f"pack={self.pack}: a batch of {len(x)} samples cannot be cut into "
+                             f"packs of {self.pack}; use a batch size divisible by {self.pack}")
+        return x.reshape(len(x) // self.pack, -1)
+
+    def _feature_matching(self, fake: np.ndarray, real: np.ndarray | None):
+        """Feature matching loss, D's logits for the fakes, and dL/d(fake) (packed shape).
+
+        With f = D's penultimate layer (all layers but the last), h = f(fake) (M, H)::
+
+            L     = sum_k (mean_i h_ik - mean_j f(real)_jk)^2
+            dL/dh = 2 (mean_i h_i - mean_j f(real)_j) / M       the same for every row i
+        """
+        if real is None:
+            raise ValueError("feature_matching: g_step needs the real batch (g_step(z, real=batch))")
+        D = self.discriminator
+        body, head = Sequential(*D.layers[:-1]), D.layers[-1]
+        target = body.forward(self._pack(real)).mean(axis=0)   # its caches: overwritten next
+        h = body.forward(self._pack(fake))
+        diff = h.mean(axis=0) - target
+        logits = head.forward(h)                                # only to report D(G(z))
+        head._take_cache()                                      # ... so no backward follows
+        dh = np.broadcast_to((2.0 / len(h)) * diff, h.shape).astype(h.dtype)
+        return float(np.sum(diff.astype(np.float64) ** 2)), logits, body.backward(dh)
 
     # -- using the generator -------------------------------------------------------
     def sample(self, n: int, rng=None) -> np.ndarray:

@@ -13,6 +13,9 @@ class BatchNorm(Layer):
     """Normalise each feature over the batch, then scale and shift.
 
     ``y = gamma * (x - mean) / sqrt(var + eps) + beta`` for input (N, C).
+    For images (N, C, H, W) each *channel* is one feature, normalised over N, H
+    and W (Keras's BatchNormalization on images, PyTorch's BatchNorm2d): the
+    input is viewed as (N*H*W, C) and the same 2-D computation runs.
 
     * ``training=True``: mean and var are the batch's own; the running averages
       are updated as ``running = momentum * running + (1 - momentum) * batch``
@@ -60,6 +63,11 @@ class BatchNorm(Layer):
         return self.buffers["running_var"]
 
     def forward(self, x):
+        if getattr(x, "ndim", None) == 4:  # NCHW -> (N*H*W, C): one row per pixel
+            self._check_input(x, self.num_features, ndims=(4,))
+            n, c, h, w = x.shape
+            y = self.forward(x.transpose(0, 2, 3, 1).reshape(n * h * w, c))
+            return np.ascontiguousarray(y.reshape(n, h, w, c).transpose(0, 3, 1, 2))
         self._check_input(x, self.num_features)
         gamma, beta = self.params["gamma"], self.params["beta"]
         if self.training:
@@ -79,6 +87,10 @@ class BatchNorm(Layer):
         return y
 
     def backward(self, dy, input_grad=True):
+        if dy.ndim == 4:  # the same pixel-per-row view as forward, and back to NCHW
+            n, c, h, w = dy.shape
+            dx = self.backward(dy.transpose(0, 2, 3, 1).reshape(n * h * w, c), input_grad)
+            return np.ascontiguousarray(dx.reshape(n, h, w, c).transpose(0, 3, 1, 2))
         trained, xhat, inv_std = self._take_cache()
         step = batchnorm_train_backward if trained else batchnorm_eval_backward
         dx, dgamma, dbeta = step(dy, xhat, self.params["gamma"], inv_std)
