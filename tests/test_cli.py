@@ -107,7 +107,7 @@ def test_default_out_dir_is_never_overwritten(tmp_path, monkeypatch, capsys):
     (["--dataset", "cifar10"], "invalid choice: 'cifar10'"),
     (["--batch-size", "500"], "--batch-size 500 is larger than the 320 images"),
     (["--dataset", "ring", "--preset", "mnist-mlp"], "preset mnist-mlp is for image data"),
-    (["--eval-every", "5"], "--eval-every needs an evaluation callback"),
+    (["--eval-every", "-1"], "--eval-every must be an integer >= 0"),
     (["--resume"], "no such checkpoint"),
 ])
 def test_bad_train_options_are_rejected_before_anything_runs(tmp_path, small_mnist, capsys,
@@ -216,3 +216,12 @@ def test_signal_writes_a_checkpoint_and_exits_cleanly(tmp_path, sig, capsys):
     # ... and the printed command does resume it.
     assert main(["train", "--resume", str(ckpt), "--iterations", str(done + 2), "--quiet"]) == 0
     assert load_checkpoint(ckpt).iteration == done + 2
+
+
+def test_eval_every_logs_metrics_and_keeps_the_best(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "ring", "--iterations", "20", "--eval-every", "10",
+                 "--sample-every", "10", "--batch-size", "32", "--out", str(out), "--quiet"]) == 0
+    header = (out / "history.csv").read_text().splitlines()[0].split(",")
+    assert {"eval_modes", "eval_reverse_kl"} <= set(header), header
+    assert (out / "best.npz").stat().st_size > 0
