@@ -9,6 +9,7 @@ fallback itself is tested in ``tests/test_backend.py``).
 import pytest
 
 from tinygan import backend as _backend
+from tinygan import datasets
 
 
 @pytest.fixture(params=["numpy", "numba"])
@@ -22,3 +23,16 @@ def backend(request):
         yield name
     finally:
         _backend.set_backend(before)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """The embedded MNIST digits, loaded once."""
+    return datasets.load("mnist-embedded")
+
+
+@pytest.fixture
+def small_mnist(monkeypatch, digits):
+    """Train on the first 320 embedded digits: 5 batches of 64 per epoch."""
+    images, labels = digits
+    monkeypatch.setattr(datasets, "load", lambda name, split="train": (images[:320], labels[:320]))

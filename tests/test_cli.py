@@ -20,15 +20,7 @@ from tinygan.datasets import DownloadError
 ROOT = Path(tinygan.__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return datasets.load("mnist-embedded")
 
-
-@pytest.fixture
-def small_mnist(monkeypatch, digits):
-    images, labels = digits
-    monkeypatch.setattr(datasets, "load", lambda name, split="train": (images[:320], labels[:320]))
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ non-trivial parameters, on both backends (the ``backend`` fixture).
 """
 
 import numpy as np
+from _layer_checks import nontrivial, report as _report
 import pytest
 
 from tinygan import GAN
@@ -13,7 +14,6 @@ from tinygan.layers import BatchNorm, Conv2D, Dropout, Flatten, Reshape, UpSampl
 from tinygan.presets import mnist_dcgan
 
 F64 = np.float64
-TOL = 1e-6
 # Conv2D, UpSampling2D, Reshape, Flatten and Dropout (with a fixed mask) are linear in x and in
 # W, so central differences have no truncation error at any step h: a larger step than
 # gradcheck's default 1e-6 only shrinks the rounding error, which would otherwise dominate for
@@ -21,17 +21,8 @@ TOL = 1e-6
 H_LINEAR = 1e-3
 
 
-def _nontrivial(layer, rng):
-    for p in layer.params.values():
-        p[...] = rng.normal(0.3, 0.7, size=p.shape)
-    for name, b in layer.buffers.items():
-        b[...] = rng.uniform(0.5, 2.0, size=b.shape) if "var" in name else rng.normal(size=b.shape)
-    return layer
 
 
-def _report(layer, errors):
-    print(f"{layer!r}: " + ", ".join(f"{k} {v:.1e}" for k, v in errors.items()))
-    assert max(errors.values()) < TOL, errors
 
 
 # -- Conv2D ---------------------------------------------------------------------------------------
@@ -40,8 +31,8 @@ def _report(layer, errors):
 @pytest.mark.parametrize("shape", [(2, 3, 7, 5), (3, 2, 6, 6)], ids=["7x5", "6x6"])
 def test_conv2d_gradients(shape, padding, stride, backend):
     rng = np.random.default_rng(0)
-    layer = _nontrivial(Conv2D(shape[1], 4, 3, stride=stride, padding=padding, rng=1,
-                               dtype=F64), rng)
+    layer = nontrivial(Conv2D(shape[1], 4, 3, stride=stride, padding=padding, rng=1,
+                               dtype=F64), rng, mean=0.3)
     errors = check_layer(layer, rng.standard_normal(shape), rng=2, h=H_LINEAR)
     assert set(errors) == {"x", "W", "b"}
     _report(layer, errors)
@@ -50,13 +41,13 @@ def test_conv2d_gradients(shape, padding, stride, backend):
 @pytest.mark.parametrize("k,stride", [(1, 1), (2, 2), (5, 3)])
 def test_conv2d_gradients_other_kernels(k, stride, backend):
     rng = np.random.default_rng(3)
-    layer = _nontrivial(Conv2D(2, 3, k, stride=stride, rng=4, dtype=F64), rng)
+    layer = nontrivial(Conv2D(2, 3, k, stride=stride, rng=4, dtype=F64), rng, mean=0.3)
     _report(layer, check_layer(layer, rng.standard_normal((2, 2, 7, 5)), rng=5, h=H_LINEAR))
 
 
 def test_frozen_conv2d_passes_gradient_but_computes_none(backend):
     rng = np.random.default_rng(6)
-    layer = _nontrivial(Conv2D(3, 2, 3, stride=2, rng=0, dtype=F64), rng)
+    layer = nontrivial(Conv2D(3, 2, 3, stride=2, rng=0, dtype=F64), rng, mean=0.3)
     layer.trainable = False
     # check_layer raises if a frozen layer computed any parameter gradient
     errors = check_layer(layer, rng.standard_normal((2, 3, 7, 5)), rng=7, h=H_LINEAR)
@@ -66,7 +57,7 @@ def test_frozen_conv2d_passes_gradient_but_computes_none(backend):
 
 def test_conv2d_grads_accumulate_and_input_grad_false_skips_dx(backend):
     rng = np.random.default_rng(8)
-    layer = _nontrivial(Conv2D(3, 2, 3, rng=0, dtype=F64), rng)
+    layer = nontrivial(Conv2D(3, 2, 3, rng=0, dtype=F64), rng, mean=0.3)
     x, dy = rng.standard_normal((2, 3, 5, 4)), rng.standard_normal((2, 2, 5, 4))
     layer.forward(x)
     layer.backward(dy)
@@ -175,7 +166,7 @@ def test_dropout_same_seed_same_masks_and_bad_rate():
 @pytest.mark.parametrize("trainable", [True, False], ids=["trainable", "frozen"])
 def test_batchnorm_4d_gradients(training, trainable, backend):
     rng = np.random.default_rng(12)
-    bn = _nontrivial(BatchNorm(3, dtype=F64), rng)
+    bn = nontrivial(BatchNorm(3, dtype=F64), rng, mean=0.3)
     bn.train(training)
     bn.trainable = trainable
     # eval mode is affine in x, gamma and beta: the linear layers' step applies

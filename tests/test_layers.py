@@ -1,27 +1,17 @@
 """Every layer's backward against finite differences, and the layer contract."""
 
 import numpy as np
+from _layer_checks import nontrivial as _nontrivial, report as _report
 import pytest
 
 from tinygan.gradcheck import check_layer
 from tinygan.layers import BatchNorm, Dense, LeakyReLU, ReLU, Sigmoid, Tanh
 
 F64 = np.float64
-TOL = 1e-6  # central differences in float64 agree to ~1e-8; a wrong formula gives ~1e-1
 
 
-def _nontrivial(layer, rng):
-    """Replace default parameters (zeros, ones) by random values, so no term can hide."""
-    for p in layer.params.values():
-        p[...] = rng.normal(0.5, 0.7, size=p.shape)
-    for name, b in layer.buffers.items():
-        b[...] = rng.uniform(0.5, 2.0, size=b.shape) if "var" in name else rng.normal(size=b.shape)
-    return layer
 
 
-def _report(layer, errors):
-    print(f"{layer!r}: " + ", ".join(f"{k} {v:.1e}" for k, v in errors.items()))
-    assert max(errors.values()) < TOL, errors
 
 
 LAYERS = {

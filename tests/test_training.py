@@ -23,16 +23,7 @@ from tinygan.training import LOGGED, Callback, Trainer
 PNG, GIF = b"\x89PNG\r\n\x1a\n", (b"GIF87a", b"GIF89a")
 
 
-@pytest.fixture(scope="module")
-def digits():
-    return datasets.load("mnist-embedded")
 
-
-@pytest.fixture
-def small_mnist(monkeypatch, digits):
-    """Train on the first 320 embedded digits: 5 batches of 64 per epoch."""
-    images, labels = digits
-    monkeypatch.setattr(datasets, "load", lambda name, split="train": (images[:320], labels[:320]))
 
 
 def config(tmp_path, name="run", **kw):
