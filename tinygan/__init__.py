@@ -2,14 +2,18 @@
 
 The package is organised the way a GAN is built:
 
-* ``tinygan.layers``   -- Dense, activations, BatchNorm: each ``forward`` beside its ``backward``
+* ``tinygan.layers``   -- Dense, activations, BatchNorm, Conv2D, UpSampling2D, Dropout, ...:
+                          each ``forward`` beside its ``backward``
 * ``tinygan.kernels``  -- the element-wise hot paths, a NumPy twin beside each numba kernel
 * ``tinygan.model``    -- ``Sequential``: a stack of layers, run forwards then backwards
 * ``tinygan.losses``   -- binary cross-entropy from logits; discriminator and generator losses
 * ``tinygan.optim``    -- ``SGD`` and ``Adam``; weights change only in ``step()``
 * ``tinygan.gan``      -- ``GAN``: phase 1 (train D) and phase 2 (train G through a frozen D)
-* ``tinygan.presets``  -- the seed architectures (``mnist_mlp``, ``toy_mlp``)
+* ``tinygan.presets``  -- the seed architectures (``mnist_mlp``, ``mnist_dcgan``, ``toy_mlp``)
 * ``tinygan.gradcheck`` -- finite-difference checks that every gradient above is right
+* ``tinygan.datasets`` -- IDX files, embedded MNIST, Fashion-MNIST, the 2-D mixtures, batches
+* ``tinygan.metrics``  -- mode coverage, classifier score, Frechet distance
+* ``tinygan.training``, ``tinygan.cli`` -- the ``tinygan train / sample / evaluate`` application
 """
 
 __version__ = "0.1.0"
