@@ -35,7 +35,10 @@ def test_lessons_exist():
 @pytest.mark.parametrize("lesson", LESSONS, ids=[p.stem for p in LESSONS])
 def test_lesson_runs_in_quick_mode(lesson, tmp_path):
     figures = tmp_path / "figures"
-    env = dict(os.environ, TINYGAN_QUICK="1", TINYGAN_FIGURES=str(figures), MPLBACKEND="Agg")
+    # One BLAS thread: the lessons' matrices are small, and a spin-waiting second
+    # OpenBLAS thread makes them many times slower when the machine is busy.
+    env = dict(os.environ, TINYGAN_QUICK="1", TINYGAN_FIGURES=str(figures), MPLBACKEND="Agg",
+               OPENBLAS_NUM_THREADS="1")
     try:
         proc = subprocess.run([sys.executable, str(lesson)], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=TIMEOUT)
