@@ -204,7 +204,6 @@ class GAN:
         h = body.forward(self._pack(fake))
         diff = h.mean(axis=0) - target
         logits = head.forward(h)                                # only to report D(G(z))
-        head._take_cache()                                      # ... so no backward follows
         dh = np.broadcast_to((2.0 / len(h)) * diff, h.shape).astype(h.dtype)
         return float(np.sum(diff.astype(np.float64) ** 2)), logits, body.backward(dh)
 
