@@ -106,6 +106,20 @@ def test_gradients_accumulate_until_zero_grad(backend):
     np.testing.assert_allclose(layer.grads["W"], 2 * x.T @ dy)
     layer.zero_grad()
     assert not np.any(layer.grads["W"])
+    # after zero_grad the first backward writes the product straight into the
+    # gradient (no temporary); the second must add to it, not overwrite it
+    dy2 = rng.normal(size=(4, 2))
+    layer.forward(x)
+    layer.backward(dy)
+    np.testing.assert_allclose(layer.grads["W"], x.T @ dy)
+    layer.forward(x)
+    layer.backward(dy2)
+    np.testing.assert_allclose(layer.grads["W"], x.T @ dy + x.T @ dy2)
+    # zeroing the arrays another way (an optimizer's zero_grad) is still honoured
+    layer.grads["W"].fill(0)
+    layer.forward(x)
+    layer.backward(dy2)
+    np.testing.assert_allclose(layer.grads["W"], x.T @ dy2)
 
 
 @pytest.mark.parametrize("bad", [np.zeros((4, 5)), np.zeros(3), np.zeros((2, 3, 1))])

@@ -68,7 +68,7 @@ class Dense(Layer):
     def backward(self, dy, input_grad=True):
         x = self._take_cache()
         if self.trainable:
-            self.grads["W"] += x.T @ dy
+            self._add_matmul_to_grad("W", x.T, dy)    # grads["W"] += x.T @ dy
             self.grads["b"] += bias_grad(dy)
         # The first layer of a network need not compute dx: nobody uses it.
         return dy @ self.params["W"].T if input_grad else None
