@@ -119,7 +119,7 @@ def image_run(dataset: str, iterations: int | None):
     """``tinygan train`` (defaults unless ``iterations``) in a temporary directory, then metrics."""
     from tinygan.checkpoint import load_checkpoint
     from tinygan.cli.evaluate import evaluate_gan, format_table
-    from tinygan.training import load_gan
+    from tinygan.build import load_gan
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "tinygan", "train", "--out", tmp, "--overwrite", "--quiet"]
         if dataset != "mnist-embedded":

@@ -11,7 +11,7 @@ from tinygan.checkpoint import save_checkpoint
 from tinygan.cli import main
 from tinygan.config import TrainConfig
 from tinygan.datasets import RING
-from tinygan.training import build_gan
+from tinygan.build import build_gan
 
 
 def make_run(directory, dataset, iterations):
@@ -77,7 +77,7 @@ def test_metrics_callback_logs_and_keeps_the_best(runs, tmp_path):
     from tinygan.history import History
     from tinygan.metrics.callback import MetricsCallback
     from tinygan.registry import get_preset
-    from tinygan.training import load_gan
+    from tinygan.build import load_gan
 
     gan, config = load_gan(load_checkpoint(runs / "ring"))
     saved = []

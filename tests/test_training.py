@@ -18,7 +18,8 @@ from tinygan import datasets
 from tinygan.checkpoint import load_checkpoint
 from tinygan.config import ConfigError, TrainConfig
 from tinygan.history import BASE_COLUMNS
-from tinygan.training import LOGGED, Callback, Trainer
+from tinygan.callbacks import Callback
+from tinygan.training import LOGGED, Trainer
 
 PNG, GIF = b"\x89PNG\r\n\x1a\n", (b"GIF87a", b"GIF89a")
 

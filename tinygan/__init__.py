@@ -13,7 +13,9 @@ The package is organised the way a GAN is built:
 * ``tinygan.gradcheck`` -- finite-difference checks that every gradient above is right
 * ``tinygan.datasets`` -- IDX files, embedded MNIST, Fashion-MNIST, the 2-D mixtures, batches
 * ``tinygan.metrics``  -- mode coverage, classifier score, Frechet distance
-* ``tinygan.training``, ``tinygan.cli`` -- the ``tinygan train / sample / evaluate`` application
+* ``tinygan.training`` -- ``Trainer``: the loop with logging, pictures, checkpoints, resume
+  (``build``: config -> GAN; ``callbacks``: hooks; ``signals``: Ctrl-C saves first)
+* ``tinygan.cli``      -- the ``tinygan train / sample / evaluate / download`` commands
 """
 
 __version__ = "0.1.0"

@@ -25,9 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,13 +35,13 @@ from tqdm import tqdm
 
 import tinygan
 from tinygan import plots
-from tinygan.checkpoint import (Checkpoint, CheckpointError, load_checkpoint, restore_feed,
-                                restore_gan, save_checkpoint)
+from tinygan.build import build_gan, generate
+from tinygan.checkpoint import (CheckpointError, load_checkpoint, restore_feed, restore_gan,
+                                save_checkpoint)
 from tinygan.config import ConfigError, TrainConfig
 from tinygan.feeds import make_feed
-from tinygan.gan import GAN
 from tinygan.history import History
-from tinygan.optim import Adam
+from tinygan.signals import catch_signals
 from tinygan.registry import get_preset
 
 LOGGED = ("d_loss", "g_loss", "d_x", "d_g_z", "d_acc")
@@ -53,28 +51,6 @@ EXIT_CODES = {"done": 0, "diverged": 1, "SIGINT": 130, "SIGTERM": 143}
 # Options a resumed run may change: they decide what is recorded, not what is computed.
 RESUMABLE = ("iterations", "sample_every", "checkpoint_every", "log_every", "eval_every", "out")
 _FRAME = re.compile(r"iter_(\d+)\.png$")
-
-
-class Callback:
-    """Hooks into :meth:`Trainer.fit`; override the ones you need.
-
-    ``on_eval`` runs every ``config.eval_every`` iterations; the numbers it
-    returns go into that iteration's row of ``history.csv`` (and so can be
-    plotted).  ``trainer.save_checkpoint(path)`` and ``trainer.generate(z)``
-    are there for callbacks that keep a best model or draw samples.
-    """
-
-    def on_train_begin(self, trainer: Trainer):
-        pass
-
-    def on_step_end(self, trainer: Trainer, iteration: int, stats: dict):
-        pass
-
-    def on_eval(self, trainer: Trainer, iteration: int) -> dict | None:
-        return None
-
-    def on_train_end(self, trainer: Trainer, result: TrainResult):
-        pass
 
 
 @dataclass
@@ -223,7 +199,7 @@ class Trainer:
         c = self.config
         self._t0 = time.perf_counter()
         problem = None
-        with _catch_signals(self):
+        with catch_signals(self):
             self._prepare_out_dir()
             if self.saved_iteration is None:   # a fresh run
                 self._sample(0)
@@ -355,41 +331,6 @@ class Trainer:
         return time.perf_counter() - self._t0 if hasattr(self, "_t0") else 0.0
 
 
-def build_gan(config: TrainConfig, model_rng=None, gan_rng=None) -> GAN:
-    """The GAN a (resolved) config describes: its preset, Adam optimizers, loss and noise."""
-    c = config
-    G, D = get_preset(c.preset).build(c.latent_dim, rng=model_rng, dtype=np.dtype(c.dtype))
-    return GAN(G, D, latent_dim=c.latent_dim,
-               g_optimizer=Adam(G.parameters(), lr=c.lr, beta1=c.beta1),
-               d_optimizer=Adam(D.parameters(), lr=c.lr, beta1=c.beta1),
-               loss=c.loss, noise=c.noise, d_steps=c.d_steps, label_smoothing=c.label_smoothing,
-               d_half_batch=c.d_half_batch, rng=gan_rng)
-
-
-def load_gan(ckpt: Checkpoint) -> tuple[GAN, TrainConfig]:
-    """The GAN saved in a checkpoint, rebuilt from its config (no data needed)."""
-    try:
-        config = TrainConfig.from_dict(ckpt.config).resolved()
-    except (ConfigError, TypeError) as exc:
-        raise CheckpointError(f"{ckpt.path}: its config is not usable ({exc})") from None
-    gan = build_gan(config)
-    restore_gan(ckpt, gan)
-    return gan, config
-
-
-def generate(gan: GAN, z: np.ndarray) -> np.ndarray:
-    """G(z) in eval mode (BatchNorm running statistics); changes nothing in G."""
-    G = gan.generator
-    modes = [layer.training for layer in G]
-    G.eval()
-    try:
-        with G.frozen():
-            return G.forward(z)
-    finally:
-        for layer, mode in zip(G, modes):
-            layer.train(mode)
-
-
 def _holds_run(out: Path) -> bool:
     return (out / "checkpoint.npz").exists() or (out / "config.json").exists()
 
@@ -403,34 +344,3 @@ def _postfix(s: dict) -> str:
 
 def _echo(message: str):
     tqdm.write(message, file=sys.stderr)
-
-
-class _catch_signals:
-    """Turn the first SIGINT/SIGTERM into a request to stop after the current step.
-
-    The loop then writes a checkpoint and returns normally.  A second signal
-    acts as usual (KeyboardInterrupt / termination); files stay whole because
-    every write is atomic.  Handlers can only be installed from the main thread.
-    """
-
-    def __init__(self, trainer: Trainer):
-        self.trainer, self.saved = trainer, {}
-
-    def _handle(self, signum, frame):
-        name = signal.Signals(signum).name
-        self.trainer._stop = name
-        self.trainer.echo(f"\n{name} received: saving a checkpoint after this step "
-                          "(send it again to abort at once)")
-        for sig, old in self.saved.items():
-            signal.signal(sig, old)
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self.saved[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc):
-        for sig, old in self.saved.items():
-            signal.signal(sig, old)
-        return False

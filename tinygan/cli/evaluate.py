@@ -78,7 +78,7 @@ def format_table(m: dict) -> str:
 
 def run(args) -> int:
     from tinygan.config import ConfigError
-    from tinygan.training import load_gan
+    from tinygan.build import load_gan
     try:
         if args.n is not None and args.n < 4:
             raise ConfigError(f"-n must be at least 4, got {args.n}")

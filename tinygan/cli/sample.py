@@ -19,8 +19,8 @@ from tinygan.checkpoint import CheckpointError, load_checkpoint
 from tinygan.config import ConfigError
 from tinygan.datasets import get_mixture
 from tinygan.registry import get_preset
-from tinygan.training import generate as generate_batch
-from tinygan.training import load_gan
+from tinygan.build import generate as generate_batch
+from tinygan.build import load_gan
 
 SUFFIXES = (".png", ".npy")
 CHUNK = 1000   # samples per forward pass: bounded memory for any N

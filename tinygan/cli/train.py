@@ -13,7 +13,8 @@ from tinygan.datasets import DATASETS, DatasetError
 from tinygan.gan import NOISES
 from tinygan.losses import GENERATOR_LOSSES
 from tinygan.registry import PRESETS
-from tinygan.training import Callback, Trainer
+from tinygan.callbacks import Callback
+from tinygan.training import Trainer
 
 # Command-line option -> TrainConfig field (argparse's dest is the same name).
 OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", "beta1", "loss",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygan.training import Callback
+from tinygan.callbacks import Callback
 
 IMAGE_KEYS = ("modes_present", "kl_uniform", "classifier_score", "confident", "frechet",
               "frechet_ratio")
