@@ -90,12 +90,26 @@ def test_ring_run_draws_scatters(tmp_path):
     assert json.loads((out / "config.json").read_text())["preset"] == "toy-mlp"
 
 
-def test_resume_is_bit_exact(tmp_path, small_mnist):
-    """8 iterations straight == 4, then resume to 8 (crossing an epoch of 5 batches)."""
-    fit(config(tmp_path, "straight", iterations=8, checkpoint_every=4, sample_every=8))
-    fit(config(tmp_path, "halves", iterations=4, sample_every=8))
-    resumed = Trainer.resume(tmp_path / "halves", {"iterations": 8}, progress=False,
-                             echo=lambda m: None)
+REMEDIES = {"pack": 2, "minibatch_std": True, "d_dropout": 0.3, "lr_decay": 0.1}
+
+
+@pytest.mark.parametrize("recipe", [{}, REMEDIES], ids=["plain", "remedies"])
+def test_resume_is_bit_exact(tmp_path, small_mnist, recipe):
+    """8 iterations straight == 4, then resume to 8 (crossing an epoch of 5 batches).
+
+    With the remedies, the dropout masks' generators and the learning-rate
+    schedule must resume exactly too.  The schedule depends on the planned
+    total, so that run is stopped at 4 of 8 (as by Ctrl-C) instead of being
+    extended from 4 to 8.
+    """
+    fit(config(tmp_path, "straight", iterations=8, checkpoint_every=4, sample_every=8, **recipe))
+    if recipe:
+        fit(config(tmp_path, "halves", iterations=8, sample_every=8, **recipe),
+            callbacks=[StopAt(4)])
+    else:
+        fit(config(tmp_path, "halves", iterations=4, sample_every=8))
+    resumed = Trainer.resume(tmp_path / "halves", None if recipe else {"iterations": 8},
+                             progress=False, echo=lambda m: None)
     assert resumed.iteration == 4
     assert resumed.fit().status == "done"
 
@@ -113,6 +127,17 @@ def test_resume_is_bit_exact(tmp_path, small_mnist):
         return [[r[k] for k in ("iteration", *LOGGED)] for r in rows if r["d_loss"]]
 
     assert len(losses("straight")) == 4 and losses("straight") == losses("halves")
+
+
+class StopAt(Callback):
+    """Ask the trainer to stop after iteration ``at``, as a SIGINT would."""
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_step_end(self, trainer, iteration, stats):
+        if iteration == self.at:
+            trainer._stop = "SIGINT"
 
 
 class Poison(Callback):

@@ -12,18 +12,22 @@ from tinygan.checkpoint import Checkpoint, CheckpointError, restore_gan
 from tinygan.config import ConfigError, TrainConfig
 from tinygan.gan import GAN
 from tinygan.optim import Adam
+from tinygan.recipes import ARCH_OPTIONS
 from tinygan.registry import get_preset
 
 
 def build_gan(config: TrainConfig, model_rng=None, gan_rng=None) -> GAN:
     """The GAN a (resolved) config describes: its preset, Adam optimizers, loss and noise."""
     c = config
-    G, D = get_preset(c.preset).build(c.latent_dim, rng=model_rng, dtype=np.dtype(c.dtype))
+    arch = {name: getattr(c, name) for name in ARCH_OPTIONS[c.preset]}
+    G, D = get_preset(c.preset).build(c.latent_dim, rng=model_rng, dtype=np.dtype(c.dtype),
+                                      **arch)
     return GAN(G, D, latent_dim=c.latent_dim,
                g_optimizer=Adam(G.parameters(), lr=c.lr, beta1=c.beta1),
                d_optimizer=Adam(D.parameters(), lr=c.lr, beta1=c.beta1),
                loss=c.loss, noise=c.noise, d_steps=c.d_steps, label_smoothing=c.label_smoothing,
-               d_half_batch=c.d_half_batch, rng=gan_rng)
+               d_half_batch=c.d_half_batch, pack=c.pack, feature_matching=c.feature_matching,
+               rng=gan_rng)
 
 
 def load_gan(ckpt: Checkpoint) -> tuple[GAN, TrainConfig]:

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from tinygan.datasets import DATASETS
 from tinygan.gan import NOISES
 from tinygan.losses import GENERATOR_LOSSES
+from tinygan.recipes import ARCH_OPTIONS, FALLBACK, recipe_value
 from tinygan.registry import DEFAULT_PRESET, PRESETS
 
-# Chosen so that the default run (mnist-mlp on the embedded digits) finishes
-# in about 3 minutes on a 2-core CPU; see README.md for the measurement.
-DEFAULT_ITERATIONS = 5_000
+# The default run (mnist-mlp on the embedded digits) finishes in about
+# 3 minutes on a 2-core CPU; see README.md for the measurement.
+DEFAULT_ITERATIONS = recipe_value("mnist-mlp", "iterations")
 FRAMES = 20          # sample grids per run when --sample-every is not given
 DTYPES = ("float32", "float64")
 
@@ -33,22 +34,28 @@ class ConfigError(ValueError):
 class TrainConfig:
     """The settings of one run (the command-line options of ``tinygan train``).
 
-    ``None`` means "pick the default for this data and preset"; :meth:`resolved`
-    replaces each ``None`` with a concrete value, and that is what is saved.
+    ``None`` means "pick the default for this data and preset" (the preset's
+    recipe, :mod:`tinygan.recipes`); :meth:`resolved` replaces each ``None``
+    with a concrete value, and that is what is saved.
     """
 
     dataset: str = "mnist-embedded"
     preset: str | None = None             # default: DEFAULT_PRESET[dataset]
-    iterations: int = DEFAULT_ITERATIONS  # total generator steps, counting resumed ones
-    batch_size: int = 64
+    iterations: int | None = None         # total generator steps, counting resumed ones
+    batch_size: int | None = None
     latent_dim: int | None = None         # default: the preset's (100 for MNIST)
-    lr: float = 2e-4
-    beta1: float = 0.5
+    lr: float | None = None
+    lr_decay: float | None = None         # final lr = lr * lr_decay, reached linearly
+    beta1: float | None = None            # over the second half of the run
     loss: str = "non-saturating"
     noise: str = "normal"
-    d_steps: int = 1
-    label_smoothing: float = 0.0
-    d_half_batch: bool = False
+    d_steps: int | None = None
+    label_smoothing: float | None = None
+    d_half_batch: bool | None = None
+    feature_matching: bool | None = None
+    pack: int | None = None               # architecture options: change D's shape
+    minibatch_std: bool | None = None
+    d_dropout: float | None = None
     seed: int = 0
     sample_every: int | None = None       # default: iterations / FRAMES
     checkpoint_every: int | None = None   # default: sample_every
@@ -70,6 +77,9 @@ class TrainConfig:
             raise ConfigError(f"unknown preset {c.preset!r}; choose one of {', '.join(PRESETS)}")
         if c.latent_dim is None:
             c.latent_dim = PRESETS[c.preset].latent_dim
+        for name in FALLBACK:
+            if getattr(c, name) is None:
+                setattr(c, name, recipe_value(c.preset, name))
         _check_int("iterations", c.iterations, 1)
         if c.sample_every is None:
             c.sample_every = max(1, c.iterations // FRAMES)
@@ -102,6 +112,9 @@ class TrainConfig:
         _check_int("eval-every", self.eval_every, 0)
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"--lr must be a positive number, got {self.lr!r}")
+        if not (isinstance(self.lr_decay, (int, float)) and 0.0 < self.lr_decay <= 1.0):
+            raise ConfigError(f"--lr-decay must be in (0, 1] (the final learning rate is "
+                              f"lr * lr-decay; 1 means constant), got {self.lr_decay!r}")
         if not (isinstance(self.beta1, (int, float)) and 0.0 <= self.beta1 < 1.0):
             raise ConfigError(f"--beta1 must be in [0, 1), got {self.beta1!r}")
         if not (isinstance(self.label_smoothing, (int, float))
@@ -117,8 +130,26 @@ class TrainConfig:
             raise ConfigError(f"unknown dtype {self.dtype!r}; choose one of {', '.join(DTYPES)}")
         if not isinstance(self.out, str) or not self.out:
             raise ConfigError(f"--out must be a directory name, got {self.out!r}")
-        if not isinstance(self.d_half_batch, bool) or not isinstance(self.extra, dict):
-            raise ConfigError("d_half_batch must be true/false and extra a mapping")
+        for name in ("d_half_batch", "feature_matching", "minibatch_std"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
+        if not isinstance(self.extra, dict):
+            raise ConfigError(f"extra must be a mapping, got {self.extra!r}")
+        _check_int("pack", self.pack, 1)
+        if not (isinstance(self.d_dropout, (int, float)) and 0.0 <= self.d_dropout < 1.0):
+            raise ConfigError(f"--d-dropout must be in [0, 1), got {self.d_dropout!r}")
+        for name in ("pack", "minibatch_std", "d_dropout"):
+            if (getattr(self, name) != FALLBACK[name]
+                    and name not in ARCH_OPTIONS.get(self.preset, ())):
+                raise ConfigError(f"--{name.replace('_', '-')} is not an option of preset "
+                                  f"{self.preset}; presets that take it: "
+                                  f"{', '.join(p for p, o in ARCH_OPTIONS.items() if name in o)}")
+        if self.batch_size % self.pack:
+            raise ConfigError(f"--pack {self.pack}: the batch size ({self.batch_size}) must be "
+                              f"divisible by it, since D judges packs of {self.pack} samples")
+        if self.d_half_batch and self.pack > 1 and (self.batch_size // 2) % self.pack:
+            raise ConfigError(f"--pack {self.pack} with --d-half-batch: half the batch size "
+                              f"({self.batch_size // 2}) must be divisible by {self.pack}")
 
     # -- saving ----------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -137,7 +168,9 @@ class TrainConfig:
         unknown = sorted(set(data) - names - set(ignore))
         if unknown:
             raise ConfigError(f"unknown settings {unknown} (written by a newer tinygan?)")
-        return cls(**{k: v for k, v in data.items() if k in names})
+        # A saved config lacking a setting was written before that setting
+        # existed, when it had its fallback value -- not today's recipe value.
+        return cls(**{**FALLBACK, **{k: v for k, v in data.items() if k in names}})
 
 
 def _check_int(option: str, value, low: int, why: str = ""):

@@ -13,7 +13,8 @@ from tinygan.layers import (BatchNorm, Conv2D, Dense, Dropout, Flatten, LeakyReL
 from tinygan.model import Sequential
 
 
-def mnist_mlp(latent_dim: int = 100, *, rng=None, dtype=np.float32):
+def mnist_mlp(latent_dim: int = 100, *, pack: int = 1, minibatch_std: bool = False,
+              d_dropout: float = 0.0, rng=None, dtype=np.float32):
     """The MLP GAN of the classic Keras MNIST tutorial.
 
     ::
@@ -26,9 +27,21 @@ def mnist_mlp(latent_dim: int = 100, *, rng=None, dtype=np.float32):
                           -> Dense 256  -> LeakyReLU(0.2)
                           -> Dense 1                        (logit)
 
-    With ``latent_dim=100``: G has 1,493,520 values (1,489,936 trainable plus
-    3,584 BatchNorm statistics), D has 533,505.
+    With ``latent_dim=100`` and the other defaults: G has 1,493,520 values
+    (1,489,936 trainable plus 3,584 BatchNorm statistics), D has 533,505.
+
+    The discriminator-side remedies for mode collapse (see
+    :mod:`tinygan.recipes` for what each buys) change only D:
+
+    pack : int
+        PacGAN: D reads ``pack`` images side by side, (pack * 784) inputs; train
+        with ``GAN(..., pack=pack)``.
+    minibatch_std : bool
+        Put :class:`~tinygan.layers.minibatch.MinibatchStd` before D's first layer.
+    d_dropout : float
+        Dropout with this rate after each of D's hidden activations.
     """
+    from tinygan.layers.minibatch import MinibatchStd
     rng = np.random.default_rng(rng)
     g_layers, width = [], latent_dim
     for out in (256, 512, 1024):
@@ -36,9 +49,15 @@ def mnist_mlp(latent_dim: int = 100, *, rng=None, dtype=np.float32):
                      BatchNorm(out, momentum=0.8, dtype=dtype)]
         width = out
     G = Sequential(*g_layers, Dense(width, 784, rng=rng, dtype=dtype), Sigmoid())
-    D = Sequential(Dense(784, 512, rng=rng, dtype=dtype), LeakyReLU(0.2),
-                   Dense(512, 256, rng=rng, dtype=dtype), LeakyReLU(0.2),
-                   Dense(256, 1, rng=rng, dtype=dtype))
+    width = pack * 784
+    d_layers = [MinibatchStd(width)] if minibatch_std else []
+    width += bool(minibatch_std)
+    for out in (512, 256):
+        d_layers += [Dense(width, out, rng=rng, dtype=dtype), LeakyReLU(0.2)]
+        if d_dropout:  # its own generator, spawned from rng: masks follow from the seed
+            d_layers.append(Dropout(d_dropout, rng=rng.spawn(1)[0]))
+        width = out
+    D = Sequential(*d_layers, Dense(width, 1, rng=rng, dtype=dtype))
     return G, D
 
 

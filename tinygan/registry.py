@@ -53,13 +53,15 @@ class PresetSpec:
         """The data sets this preset can be trained on."""
         return IMAGE_DATASETS if self.data == "image" else MIXTURE_DATASETS
 
-    def build(self, latent_dim: int, *, rng, dtype):
-        return self.builder(latent_dim, rng=rng, dtype=dtype)
+    def build(self, latent_dim: int, *, rng, dtype, **options):
+        """``(G, D)``; ``options`` are architecture options (see :mod:`tinygan.recipes`)."""
+        return self.builder(latent_dim, rng=rng, dtype=dtype, **options)
 
 
 PRESETS: dict[str, PresetSpec] = {
     "mnist-mlp": PresetSpec("mnist-mlp", presets.mnist_mlp, "image", (0.0, 1.0), True, 100),
     "toy-mlp": PresetSpec("toy-mlp", presets.toy_mlp, "mixture", None, True, 2),
+    "mixture-mlp": PresetSpec("mixture-mlp", presets.mixture_mlp, "mixture", None, True, 2),
 }
 # The convolutional preset is being added to tinygan.presets; list it once it is there.
 if hasattr(presets, "mnist_dcgan"):

@@ -41,6 +41,7 @@ from tinygan.checkpoint import (CheckpointError, load_checkpoint, restore_feed, 
 from tinygan.config import ConfigError, TrainConfig
 from tinygan.feeds import make_feed
 from tinygan.history import History
+from tinygan.optim import linear_decay
 from tinygan.signals import catch_signals
 from tinygan.registry import get_preset
 
@@ -125,6 +126,8 @@ class Trainer:
         ``overrides`` may change only the settings in :data:`RESUMABLE`
         (e.g. ``{"iterations": 20000}``); any other difference from the
         checkpoint's config is an error, since it would not continue *that* run.
+        (With ``lr_decay`` < 1 the schedule follows the planned total, so a
+        larger ``iterations`` also stretches the rest of the decay.)
         """
         ckpt = load_checkpoint(path)
         try:
@@ -222,6 +225,9 @@ class Trainer:
         c, it = self.config, self.iteration + 1
         # A diverging run overflows before its loss turns NaN; the check below
         # reports that in one line instead of a screen of RuntimeWarnings.
+        if c.lr_decay != 1.0:   # set from the iteration alone, so a resumed run matches
+            lr = c.lr * linear_decay(it, c.iterations, c.lr_decay)
+            self.gan.g_optimizer.lr = self.gan.d_optimizer.lr = lr
         with np.errstate(over="ignore", invalid="ignore"):
             stats = self.gan.train_step(self.feed.batches.next_batch)
         bad = [k for k in ("d_loss", "g_loss") if not math.isfinite(stats[k])]

@@ -17,9 +17,11 @@ from tinygan.callbacks import Callback
 from tinygan.training import Trainer
 
 # Command-line option -> TrainConfig field (argparse's dest is the same name).
-OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", "beta1", "loss",
-           "noise", "d_steps", "label_smoothing", "d_half_batch", "seed", "sample_every",
+OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", "lr_decay",
+           "beta1", "loss", "noise", "d_steps", "label_smoothing", "d_half_batch",
+           "feature_matching", "pack", "minibatch_std", "d_dropout", "seed", "sample_every",
            "checkpoint_every", "log_every", "eval_every", "dtype", "out")
+RECIPE = "(default: the preset's recipe, see tinygan/recipes.py"
 
 
 def add_parser(subparsers):
@@ -39,20 +41,30 @@ def add_parser(subparsers):
                       "preset's: 100 for MNIST, 2 for toy-mlp)")
     data.add_argument("--noise", choices=NOISES, help=f"distribution of z (default: {d.noise})")
     data.add_argument("--dtype", choices=("float32", "float64"), help="default: float32")
+    data.add_argument("--pack", type=int, help=f"PacGAN: D judges PACK samples at once {RECIPE}; "
+                      "1 for mnist-mlp)")
+    data.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction,
+                      help=f"a minibatch standard-deviation feature in D {RECIPE})")
+    data.add_argument("--d-dropout", type=float,
+                      help=f"dropout rate after D's hidden layers {RECIPE})")
     opt = p.add_argument_group("optimisation")
-    opt.add_argument("--iterations", type=int,
-                     help=f"total generator steps (default: {DEFAULT_ITERATIONS})")
-    opt.add_argument("--batch-size", type=int, help=f"default: {d.batch_size}")
-    opt.add_argument("--lr", type=float, help=f"Adam learning rate (default: {d.lr})")
-    opt.add_argument("--beta1", type=float, help=f"Adam beta1 (default: {d.beta1})")
+    opt.add_argument("--iterations", type=int, help=f"total generator steps {RECIPE}; "
+                     f"{DEFAULT_ITERATIONS} for mnist-mlp)")
+    opt.add_argument("--batch-size", type=int, help=f"{RECIPE})")
+    opt.add_argument("--lr", type=float, help=f"Adam learning rate {RECIPE})")
+    opt.add_argument("--lr-decay", type=float, help="final learning rate as a fraction of --lr, "
+                     f"reached linearly over the second half of the run; 1: constant {RECIPE})")
+    opt.add_argument("--beta1", type=float, help=f"Adam beta1 {RECIPE})")
     opt.add_argument("--loss", choices=GENERATOR_LOSSES,
                      help=f"generator loss (default: {d.loss})")
     opt.add_argument("--d-steps", type=int,
-                     help=f"discriminator steps per generator step (default: {d.d_steps})")
+                     help=f"discriminator steps per generator step {RECIPE})")
     opt.add_argument("--label-smoothing", type=float,
-                     help="one-sided: real targets become 1 - s (default: 0)")
-    opt.add_argument("--d-half-batch", action="store_true", default=None,
-                     help="Keras DCGAN schedule: D sees half a batch of real and of fake")
+                     help=f"one-sided: real targets become 1 - s {RECIPE})")
+    opt.add_argument("--d-half-batch", action=argparse.BooleanOptionalAction,
+                     help=f"Keras DCGAN schedule: D sees half a batch of real and of fake {RECIPE})")
+    opt.add_argument("--feature-matching", action=argparse.BooleanOptionalAction,
+                     help=f"G matches the mean of D's features of real data {RECIPE})")
     opt.add_argument("--seed", type=int, help=f"default: {d.seed}")
     out = p.add_argument_group("output")
     out.add_argument("--out", help="run directory (default: runs/<preset>-<dataset>, or a "

@@ -1,0 +1,76 @@
+"""Each preset's recipe fills the settings the user did not give; explicit settings win."""
+
+import numpy as np
+import pytest
+
+from tinygan.build import build_gan
+from tinygan.config import ConfigError, TrainConfig
+from tinygan.optim import linear_decay
+from tinygan.recipes import ARCH_OPTIONS, FALLBACK, RECIPES, recipe_value
+from tinygan.registry import PRESETS
+
+
+def test_every_preset_has_a_recipe_and_its_keys_are_settings():
+    assert RECIPES.keys() == PRESETS.keys() == ARCH_OPTIONS.keys()
+    for preset, recipe in RECIPES.items():
+        assert set(recipe) <= set(FALLBACK), preset
+
+
+@pytest.mark.parametrize("preset, dataset", [("mnist-mlp", "mnist-embedded"),
+                                             ("mnist-dcgan", "mnist-embedded"),
+                                             ("mixture-mlp", "ring")])
+def test_unset_settings_come_from_the_recipe(preset, dataset):
+    c = TrainConfig(dataset=dataset, preset=preset).resolved()
+    for name in FALLBACK:
+        assert getattr(c, name) == recipe_value(preset, name), name
+
+
+def test_dcgan_recipe_is_the_tutorials_half_batch_schedule_unless_overridden():
+    assert TrainConfig(preset="mnist-dcgan").resolved().d_half_batch is True
+    assert TrainConfig(preset="mnist-dcgan", d_half_batch=False).resolved().d_half_batch is False
+
+
+def test_explicit_settings_override_the_recipe():
+    c = TrainConfig(lr=1e-3, pack=1, batch_size=32, lr_decay=0.5).resolved()
+    assert (c.lr, c.pack, c.batch_size, c.lr_decay) == (1e-3, 1, 32, 0.5)
+
+
+def test_a_config_saved_before_a_setting_existed_gets_the_old_behaviour():
+    saved = TrainConfig(preset="mnist-mlp").resolved().to_dict()
+    for name in ("pack", "minibatch_std", "d_dropout", "feature_matching", "lr_decay"):
+        del saved[name]
+    old = TrainConfig.from_dict(saved).resolved()
+    assert (old.pack, old.minibatch_std, old.d_dropout, old.lr_decay) == (1, False, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("bad, pattern", [
+    ({"preset": "toy-mlp", "dataset": "ring", "pack": 2}, "--pack is not an option of preset "
+                                                         "toy-mlp; presets that take it: mnist-mlp"),
+    ({"preset": "mnist-dcgan", "d_dropout": 0.5}, "--d-dropout is not an option of preset"),
+    ({"pack": 3, "batch_size": 64}, r"--pack 3: the batch size \(64\) must be divisible"),
+    ({"pack": 0}, "--pack must be an integer >= 1"),
+    ({"d_dropout": 1.0}, r"--d-dropout must be in \[0, 1\)"),
+    ({"lr_decay": 0.0}, r"--lr-decay must be in \(0, 1\]"),
+    ({"lr_decay": 2.0}, r"--lr-decay must be in \(0, 1\]"),
+    ({"minibatch_std": "yes"}, "minibatch_std must be true or false"),
+])
+def test_bad_recipe_settings_are_rejected(bad, pattern):
+    with pytest.raises(ConfigError, match=pattern):
+        TrainConfig(**bad).resolved()
+
+
+def test_architecture_options_reach_the_discriminator():
+    c = TrainConfig(pack=2, minibatch_std=True, d_dropout=0.25).resolved()
+    gan = build_gan(c, np.random.default_rng(0), np.random.default_rng(1))
+    D = gan.discriminator
+    names = [type(layer).__name__ for layer in D]
+    assert names[0] == "MinibatchStd" and names.count("Dropout") == 2
+    assert D.layers[1].in_features == 2 * 784 + 1 and gan.pack == 2
+
+
+def test_linear_decay_holds_then_falls_to_the_final_factor():
+    f = [linear_decay(s, 100, 0.1) for s in range(1, 101)]
+    assert f[0] == f[49] == 1.0                       # first half: constant
+    assert f[-1] == pytest.approx(0.1)                # last step: the final factor
+    assert f[74] == pytest.approx(0.55)               # halfway down
+    assert all(a >= b for a, b in zip(f, f[1:]))      # never rises
