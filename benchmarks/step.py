@@ -21,6 +21,7 @@ so the ratios compare like with like even on a busy machine.
     python benchmarks/step.py                     # table
     python benchmarks/step.py --json out.json     # and the same figures as JSON
     python benchmarks/step.py --threads 1         # BLAS, numba and torch on 1 thread
+    python benchmarks/step.py --dcgan             # then the convolutional GAN (step_dcgan.py)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -155,6 +157,9 @@ def main(argv=None):
                     help="threads for BLAS, numba and torch (default: what BLAS has now)")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    ap.add_argument("--dcgan", action="store_true",
+                    help="then time the convolutional GAN too (benchmarks/step_dcgan.py, same "
+                         "threads; a few more minutes)")
     args = ap.parse_args(argv)
 
     from threadpoolctl import threadpool_limits
@@ -214,6 +219,12 @@ def main(argv=None):
                                "repeats": args.repeats,
                                "results": {str(b): s for b, s in summary.items()}})
         print(f"wrote {args.json}")
+    if args.dcgan:
+        import step_dcgan
+        print("\n-- mnist_dcgan " + "-" * 60)
+        step_dcgan.main(["--threads", str(threads)]
+                        + (["--json", str(Path(args.json).with_suffix(".dcgan.json"))]
+                           if args.json else []))
 
 
 if __name__ == "__main__":
