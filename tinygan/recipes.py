@@ -33,9 +33,18 @@ ARCH_OPTIONS = {
 }
 
 RECIPES: dict[str, dict] = {
-    # The MLP GAN of the Keras tutorial.  Settings filled in from the
-    # measurements of issue #6 (see README, "Quality").
-    "mnist-mlp": dict(),
+    # The MLP GAN of the Keras tutorial.  Its own recipe (no remedies) collapses
+    # onto a few digits: the discriminator wins, accuracy > 85%.  PacGAN2 shows
+    # D two images at once, so a generator drawing look-alikes is caught, and
+    # Dropout(0.3) in D keeps D from memorising.  Measured at 5,000 iterations,
+    # 2,000 samples, the shipped classifier (classes present / KL to uniform /
+    # classifier score / Frechet distance):
+    #   no remedy,      seed 0:  3 / 1.23 / 2.5 / 238
+    #   pack 2,         seed 0:  7 / 0.28 / 5.1 /  81
+    #   pack 2 + drop,  seed 0:  8 / 0.15 / 5.5 /  65;  seed 1: 10 / 0.09 / 6.0 / 56
+    # (minibatch std + dropout + smoothing: 4 / 0.70 / 3.4 at 2,500; a faster G,
+    # lr 4e-4 vs D 1e-4, on top of pack 2 + dropout: 8 / 0.15 / 6.1 / 76.)
+    "mnist-mlp": dict(pack=2, d_dropout=0.3),
     # The tutorial's own settings, kept as they were: a baseline to compare with.
     "toy-mlp": dict(),
     "mixture-mlp": dict(),
