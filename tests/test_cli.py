@@ -85,12 +85,12 @@ def test_default_out_dir_is_never_overwritten(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     args = ["train", "--dataset", "ring", "--iterations", "2", "--quiet"]
     assert main(args) == 0
-    first = (tmp_path / "runs/toy-mlp-ring/checkpoint.npz").read_bytes()
+    first = (tmp_path / "runs/mixture-mlp-ring/checkpoint.npz").read_bytes()
     assert main([*args, "--seed", "1"]) == 0
-    assert (tmp_path / "runs/toy-mlp-ring/checkpoint.npz").read_bytes() == first
-    assert load_checkpoint(tmp_path / "runs/toy-mlp-ring-2").config["seed"] == 1
+    assert (tmp_path / "runs/mixture-mlp-ring/checkpoint.npz").read_bytes() == first
+    assert load_checkpoint(tmp_path / "runs/mixture-mlp-ring-2").config["seed"] == 1
     # An explicit --out that holds a run is refused, not renamed.
-    assert main([*args, "--out", "runs/toy-mlp-ring"]) == 2
+    assert main([*args, "--out", "runs/mixture-mlp-ring"]) == 2
     assert "already holds a run" in capsys.readouterr().err
 
 
@@ -101,7 +101,7 @@ def test_default_out_dir_is_never_overwritten(tmp_path, monkeypatch, capsys):
     (["--dataset", "ring", "--preset", "mnist-mlp"], "preset mnist-mlp is for image data"),
     (["--eval-every", "-1"], "--eval-every must be an integer >= 0"),
     (["--pack", "3"], "--pack 3: the batch size (64) must be divisible by it"),
-    (["--dataset", "ring", "--d-dropout", "0.3"], "--d-dropout is not an option of preset toy-mlp"),
+    (["--dataset", "ring", "--d-dropout", "0.3"], "--d-dropout is not an option of preset mixture-mlp"),
     (["--lr-decay", "0"], "--lr-decay must be in (0, 1]"),
     (["--resume"], "no such checkpoint"),
 ])
@@ -122,10 +122,10 @@ def test_bad_checkpoints_are_reported(ring_run, tmp_path, capsys):
     assert main(["train", "--resume", str(corrupt), "--iterations", "9"]) == 2
     assert "corrupt or truncated" in capsys.readouterr().err
 
-    # From another preset: the run was toy-mlp on ring.
+    # From another preset: the run was mixture-mlp on ring.
     assert main(["train", "--resume", str(ring_run), "--preset", "mnist-mlp",
                  "--iterations", "9", "--quiet"]) == 2
-    assert "--preset mnist-mlp (checkpoint: toy-mlp)" in capsys.readouterr().err
+    assert "--preset mnist-mlp (checkpoint: mixture-mlp)" in capsys.readouterr().err
 
     # Shape mismatch: the config says latent 3, the arrays were trained with latent 2.
     with np.load(ring_run / "checkpoint.npz", allow_pickle=False) as f:

@@ -6,14 +6,16 @@ import pytest
 from tinygan.build import build_gan
 from tinygan.config import ConfigError, TrainConfig
 from tinygan.optim import linear_decay
-from tinygan.recipes import ARCH_OPTIONS, FALLBACK, RECIPES, recipe_value
+from tinygan.recipes import ARCH_OPTIONS, DATASET_RECIPES, FALLBACK, RECIPES, recipe_value
 from tinygan.registry import PRESETS
 
 
 def test_every_preset_has_a_recipe_and_its_keys_are_settings():
     assert RECIPES.keys() == PRESETS.keys() == ARCH_OPTIONS.keys()
-    for preset, recipe in RECIPES.items():
+    for preset, recipe in [*RECIPES.items(), *DATASET_RECIPES.items()]:
         assert set(recipe) <= set(FALLBACK), preset
+    for preset, dataset in DATASET_RECIPES:
+        assert dataset in PRESETS[preset].datasets
 
 
 @pytest.mark.parametrize("preset, dataset", [("mnist-mlp", "mnist-embedded"),
@@ -22,7 +24,7 @@ def test_every_preset_has_a_recipe_and_its_keys_are_settings():
 def test_unset_settings_come_from_the_recipe(preset, dataset):
     c = TrainConfig(dataset=dataset, preset=preset).resolved()
     for name in FALLBACK:
-        assert getattr(c, name) == recipe_value(preset, name), name
+        assert getattr(c, name) == recipe_value(preset, name, dataset), name
 
 
 def test_dcgan_recipe_is_the_tutorials_half_batch_schedule_unless_overridden():

@@ -87,7 +87,7 @@ def test_ring_run_draws_scatters(tmp_path):
     assert sorted(p.name for p in (out / "samples").iterdir()) == [
         "iter_000000.png", "iter_000002.png", "iter_000004.png"]
     assert is_png(out / "samples" / "iter_000004.png") and is_png(out / "real_vs_generated.png")
-    assert json.loads((out / "config.json").read_text())["preset"] == "toy-mlp"
+    assert json.loads((out / "config.json").read_text())["preset"] == "mixture-mlp"
 
 
 REMEDIES = {"pack": 2, "minibatch_std": True, "d_dropout": 0.3, "lr_decay": 0.1}
@@ -246,9 +246,9 @@ def test_bad_settings_are_rejected(tmp_path, bad, pattern):
 
 def test_resume_refuses_other_settings_and_finished_runs(tmp_path):
     fit(config(tmp_path, dataset="ring", iterations=2))
-    with pytest.raises(ConfigError, match=r"--lr 0.1 \(checkpoint: 0.0002\)"):
+    with pytest.raises(ConfigError, match=r"--lr 0.1 \(checkpoint: 0.001\)"):
         Trainer.resume(tmp_path / "run", {"lr": 0.1, "iterations": 4})
-    with pytest.raises(ConfigError, match=r"--preset mnist-mlp \(checkpoint: toy-mlp\)"):
+    with pytest.raises(ConfigError, match=r"--preset mnist-mlp \(checkpoint: mixture-mlp\)"):
         Trainer.resume(tmp_path / "run", {"preset": "mnist-mlp", "iterations": 4})
     with pytest.raises(ConfigError, match="already at iteration 2 of 2"):
         Trainer.resume(tmp_path / "run")

@@ -79,7 +79,7 @@ class TrainConfig:
             c.latent_dim = PRESETS[c.preset].latent_dim
         for name in FALLBACK:
             if getattr(c, name) is None:
-                setattr(c, name, recipe_value(c.preset, name))
+                setattr(c, name, recipe_value(c.preset, name, c.dataset))
         _check_int("iterations", c.iterations, 1)
         if c.sample_every is None:
             c.sample_every = max(1, c.iterations // FRAMES)
