@@ -39,7 +39,7 @@ RECIPES: dict[str, dict] = {
     # Dropout(0.3) in D keeps D from memorising.  Measured at 5,000 iterations,
     # 2,000 samples, the shipped classifier (classes present / KL to uniform /
     # classifier score / Frechet distance):
-    #   no remedy,      seed 0:  3 / 1.23 / 2.5 / 238
+    #   no remedy,      seed 0:  3 / 1.23 / 2.5 / 238;  seed 1:  7 / 0.29 / 5.0 / 78
     #   pack 2,         seed 0:  7 / 0.28 / 5.1 /  81
     #   pack 2 + drop,  seed 0:  8 / 0.15 / 5.5 /  65;  seed 1: 10 / 0.09 / 6.0 / 56
     # (minibatch std + dropout + smoothing: 4 / 0.70 / 3.4 at 2,500; a faster G,
