@@ -54,8 +54,9 @@ RECIPES: dict[str, dict] = {
     # with 12,000 steps and a 100-fold one).  Batch 128.
     "mixture-mlp": dict(iterations=12_000, batch_size=128, lr=1e-3, lr_decay=0.01),
     # The Keras DCGAN tutorial trains D on half a batch of real and half a batch
-    # of fakes, G on a full batch.  About 0.7 s an iteration on 2 cores, so the
-    # default budget is smaller than the MLP's.
+    # of fakes, G on a full batch.  About 0.74 s an iteration on 2 cores, so the
+    # default budget is smaller than the MLP's; 2,000 iterations (seed 0) give
+    # 10/10 classes, KL 0.037, classifier score 6.7, Frechet 50.8 (42.6x floor).
     "mnist-dcgan": dict(d_half_batch=True, iterations=2_000),
 }
 
