@@ -70,7 +70,8 @@ DATASET_RECIPES: dict[tuple[str, str], dict] = {
 
 
 def recipe_value(preset: str, name: str, dataset: str | None = None):
-    """Setting ``name`` for ``preset`` on ``dataset``: the most specific recipe's, else the fallback."""
+    """Setting ``name`` for ``preset`` on ``dataset``: the most specific recipe's value,
+    else the fallback."""
     for recipe in (DATASET_RECIPES.get((preset, dataset), {}), RECIPES.get(preset, {})):
         if name in recipe:
             return recipe[name]
