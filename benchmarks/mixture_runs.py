@@ -9,7 +9,7 @@ import numpy as np
 from tinygan import GAN
 from tinygan.datasets import get_mixture
 from tinygan.metrics import mode_coverage
-from tinygan.optim import Adam
+from tinygan.optim import Adam, linear_decay
 from tinygan.presets import mixture_mlp
 
 # What every recipe starts from; a recipe overrides some of these.
@@ -45,12 +45,10 @@ def train_mixture(dataset: str, seed: int = 0, **recipe) -> dict:
               rng=rng)
     n, b = r["iterations"], r["batch_size"]
     t0, c0 = time.perf_counter(), time.process_time()
-    start = int(n * r["decay_start"])
     params = G.parameters()
     shadow = [p.value.copy() for p in params] if r["ema"] else None
     for it in range(n):
-        frac = max(0.0, (it - start) / max(1, n - start))
-        g_opt.lr = d_opt.lr = r["lr"] * (1 - frac * (1 - r["lr_final"]))
+        g_opt.lr = d_opt.lr = r["lr"] * linear_decay(it, n, r["lr_final"], r["decay_start"])
         gan.train_step(lambda: mixture.sample(b, rng))
         if shadow is not None:
             for s, p in zip(shadow, params):

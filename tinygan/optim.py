@@ -110,13 +110,15 @@ class Adam(Optimizer):
         adam_update_all(*self._groups, self.lr, self.beta1, self.beta2, self.eps, self.t)
 
 
-def linear_decay(step: int, total: int, final: float) -> float:
-    """Learning-rate factor for ``step`` (1-based) of ``total``.
+def linear_decay(step: int, total: int, final: float, start: float = 0.5) -> float:
+    """Learning-rate factor for ``step`` of ``total``.
 
-    1 for the first half of training, then falling linearly to ``final`` at the
-    last step.  Large early steps find the modes; small late steps stop the
-    generator from hopping between them and sharpen its samples.
+    1 until ``start * total`` (by default the first half of training), then
+    falling linearly to ``final`` at the last step.  Large early steps find the
+    modes; small late steps stop the generator from hopping between them and
+    sharpen its samples.
     """
-    half = total / 2
-    progress = max(0.0, (step - half) / half)   # 0 .. 1 over the second half
+    begin = start * total
+    span = total - begin
+    progress = max(0.0, (step - begin) / span) if span > 0 else 0.0   # 0 .. 1 after begin
     return 1.0 - progress * (1.0 - final)

@@ -65,11 +65,9 @@ PRESETS: dict[str, PresetSpec] = {
     # mixture_mlp as tuned for the ring and the grid: 3 hidden layers of 128, ReLU in G
     "mixture-mlp": PresetSpec("mixture-mlp", partial(presets.mixture_mlp, depth=3, g_alpha=0.0),
                               "mixture", None, True, 2),
+    "mnist-dcgan": PresetSpec("mnist-dcgan", presets.mnist_dcgan, "image", (-1.0, 1.0), False,
+                              100),
 }
-# The convolutional preset is being added to tinygan.presets; list it once it is there.
-if hasattr(presets, "mnist_dcgan"):
-    PRESETS["mnist-dcgan"] = PresetSpec("mnist-dcgan", presets.mnist_dcgan, "image",
-                                        (-1.0, 1.0), False, 100)
 
 # The preset ``tinygan train --dataset X`` uses when --preset is not given.
 DEFAULT_PRESET = {**{d: "mnist-mlp" for d in IMAGE_DATASETS},

@@ -21,7 +21,11 @@ OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", 
            "beta1", "loss", "noise", "d_steps", "label_smoothing", "d_half_batch",
            "feature_matching", "pack", "minibatch_std", "d_dropout", "seed", "sample_every",
            "checkpoint_every", "log_every", "eval_every", "dtype", "out")
-RECIPE = "(default: the preset's recipe, see tinygan/recipes.py"
+
+
+def _recipe(text: str, example: str = "") -> str:
+    """Help text for an option whose default comes from the preset's recipe."""
+    return f"{text} (default: the preset's recipe, tinygan/recipes.py{example})"
 
 
 def add_parser(subparsers):
@@ -32,39 +36,40 @@ def add_parser(subparsers):
                     "embedded MNIST digits, about 3 minutes on a 2-core CPU. Everything goes to "
                     "--out: config.json, history.csv, samples/, losses.png, stats.png, "
                     "real_vs_generated.png, progress.gif and checkpoint.npz.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter, argument_default=None)
+        argument_default=None)   # each help says its default; None = "not given"
     data = p.add_argument_group("data and model")
     data.add_argument("--dataset", choices=DATASETS, help=f"data to learn (default: {d.dataset})")
     data.add_argument("--preset", choices=tuple(PRESETS),
-                      help="architecture (default: mnist-mlp for images, toy-mlp for ring/grid)")
+                      help="architecture (default: mnist-mlp for images, mixture-mlp for ring/grid)")
     data.add_argument("--latent-dim", type=int, help="width of the noise z (default: the "
-                      "preset's: 100 for MNIST, 2 for toy-mlp)")
+                      "preset's: 100 for MNIST, 2 for the 2-D presets)")
     data.add_argument("--noise", choices=NOISES, help=f"distribution of z (default: {d.noise})")
     data.add_argument("--dtype", choices=("float32", "float64"), help="default: float32")
-    data.add_argument("--pack", type=int, help=f"PacGAN: D judges PACK samples at once {RECIPE}; "
-                      "1 for mnist-mlp)")
+    data.add_argument("--pack", type=int, help=_recipe(
+        "PacGAN: D judges PACK samples at once", "; 2 for mnist-mlp"))
     data.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction,
-                      help=f"a minibatch standard-deviation feature in D {RECIPE})")
+                      help=_recipe("a minibatch standard-deviation feature in D"))
     data.add_argument("--d-dropout", type=float,
-                      help=f"dropout rate after D's hidden layers {RECIPE})")
+                      help=_recipe("dropout rate after D's hidden layers"))
     opt = p.add_argument_group("optimisation")
-    opt.add_argument("--iterations", type=int, help=f"total generator steps {RECIPE}; "
-                     f"{DEFAULT_ITERATIONS} for mnist-mlp)")
-    opt.add_argument("--batch-size", type=int, help=f"{RECIPE})")
-    opt.add_argument("--lr", type=float, help=f"Adam learning rate {RECIPE})")
-    opt.add_argument("--lr-decay", type=float, help="final learning rate as a fraction of --lr, "
-                     f"reached linearly over the second half of the run; 1: constant {RECIPE})")
-    opt.add_argument("--beta1", type=float, help=f"Adam beta1 {RECIPE})")
+    opt.add_argument("--iterations", type=int, help=_recipe(
+        "total generator steps", f"; {DEFAULT_ITERATIONS} for mnist-mlp"))
+    opt.add_argument("--batch-size", type=int, help=_recipe("real samples per discriminator step"))
+    opt.add_argument("--lr", type=float, help=_recipe("Adam learning rate"))
+    opt.add_argument("--lr-decay", type=float, help=_recipe(
+        "final learning rate as a fraction of --lr, reached linearly over the second half "
+        "of the run; 1: constant"))
+    opt.add_argument("--beta1", type=float, help=_recipe("Adam beta1"))
     opt.add_argument("--loss", choices=GENERATOR_LOSSES,
                      help=f"generator loss (default: {d.loss})")
     opt.add_argument("--d-steps", type=int,
-                     help=f"discriminator steps per generator step {RECIPE})")
+                     help=_recipe("discriminator steps per generator step"))
     opt.add_argument("--label-smoothing", type=float,
-                     help=f"one-sided: real targets become 1 - s {RECIPE})")
+                     help=_recipe("one-sided: real targets become 1 - s"))
     opt.add_argument("--d-half-batch", action=argparse.BooleanOptionalAction,
-                     help=f"Keras DCGAN schedule: D sees half a batch of real and of fake {RECIPE})")
+                     help=_recipe("Keras DCGAN schedule: D sees half a batch of real and of fake"))
     opt.add_argument("--feature-matching", action=argparse.BooleanOptionalAction,
-                     help=f"G matches the mean of D's features of real data {RECIPE})")
+                     help=_recipe("G matches the mean of D's features of real data"))
     opt.add_argument("--seed", type=int, help=f"default: {d.seed}")
     out = p.add_argument_group("output")
     out.add_argument("--out", help="run directory (default: runs/<preset>-<dataset>, or a "
