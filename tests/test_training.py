@@ -90,7 +90,7 @@ def test_ring_run_draws_scatters(tmp_path):
     assert json.loads((out / "config.json").read_text())["preset"] == "mixture-mlp"
 
 
-REMEDIES = {"pack": 2, "minibatch_std": True, "d_dropout": 0.3, "lr_decay": 0.1}
+REMEDIES = {"pack": 2, "minibatch_std": True, "d_dropout": 0.3, "lr_decay": 0.1, "ema": 0.9}
 
 
 @pytest.mark.parametrize("recipe", [{}, REMEDIES], ids=["plain", "remedies"])

@@ -27,7 +27,7 @@ def build_gan(config: TrainConfig, model_rng=None, gan_rng=None) -> GAN:
                d_optimizer=Adam(D.parameters(), lr=c.lr, beta1=c.beta1),
                loss=c.loss, noise=c.noise, d_steps=c.d_steps, label_smoothing=c.label_smoothing,
                d_half_batch=c.d_half_batch, pack=c.pack, feature_matching=c.feature_matching,
-               rng=gan_rng)
+               ema=c.ema, rng=gan_rng)
 
 
 def load_gan(ckpt: Checkpoint) -> tuple[GAN, TrainConfig]:
@@ -39,16 +39,3 @@ def load_gan(ckpt: Checkpoint) -> tuple[GAN, TrainConfig]:
     gan = build_gan(config)
     restore_gan(ckpt, gan)
     return gan, config
-
-
-def generate(gan: GAN, z: np.ndarray) -> np.ndarray:
-    """G(z) in eval mode (BatchNorm running statistics); changes nothing in G."""
-    G = gan.generator
-    modes = [layer.training for layer in G]
-    G.eval()
-    try:
-        with G.frozen():
-            return G.forward(z)
-    finally:
-        for layer, mode in zip(G, modes):
-            layer.train(mode)

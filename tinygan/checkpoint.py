@@ -8,6 +8,7 @@ with ``allow_pickle=False`` cannot run code)::
     iteration                    generator steps done
     G/<i>.<name>, D/<i>.<name>   parameters and buffers (BatchNorm statistics)
     G_opt/<slot>, D_opt/<slot>   optimizer state: Adam's m, v and step count
+    G_ema/<i>.<name>             the average of G's weights (only with ``ema``)
     rng/gan, rng/feed            numpy Generator states, as JSON text in 0-d arrays
     rng/G/<i>, rng/D/<i>         the state of any layer with an ``rng`` (e.g. Dropout)
     feed/<key>                   the batch iterator's position (permutation, index, epoch)
@@ -91,6 +92,8 @@ def save_checkpoint(path, *, config: dict, iteration: int, gan, feed=None, feed_
         arrays.update({f"{tag}/{k}": v for k, v in model.state_dict().items()})
         arrays.update({f"{tag}_opt/{k}": v for k, v in opt.state_dict().items()})
         arrays.update({f"rng/{tag}/{i}": rng_to_array(r) for i, r in layer_rngs(model).items()})
+    if gan.g_ema is not None:
+        arrays.update({f"G_ema/{k}": v for k, v in gan.g_ema.state_dict().items()})
     if feed is not None:
         arrays.update({f"feed/{k}": np.asarray(v) for k, v in feed.state().items()})
     if feed_rng is not None:
@@ -189,6 +192,12 @@ def restore_gan(ckpt: Checkpoint, gan):
                                   f"has {sorted(stored)}, the model {sorted(own)}")
         for i, rng in own.items():
             rng_from_array(stored[i], rng, f"{ckpt.path}: {name} layer {i}")
+    if gan.g_ema is not None:
+        try:
+            gan.g_ema.load_state_dict(ckpt.group("G_ema"))
+        except ValueError as exc:
+            raise CheckpointError(f"{ckpt.path}: the average of G's weights is missing or does "
+                                  f"not fit ({exc})") from None
     if "rng/gan" not in ckpt.arrays:
         raise CheckpointError(f"{ckpt.path}: the GAN's random generator state is missing")
     rng_from_array(ckpt.arrays["rng/gan"], gan.rng, f"{ckpt.path}: rng/gan")

@@ -53,6 +53,7 @@ class TrainConfig:
     label_smoothing: float | None = None
     d_half_batch: bool | None = None
     feature_matching: bool | None = None
+    ema: float | None = None              # decay of G's weight average; 0: off
     pack: int | None = None               # architecture options: change D's shape
     minibatch_std: bool | None = None
     d_dropout: float | None = None
@@ -115,6 +116,9 @@ class TrainConfig:
         if not (isinstance(self.lr_decay, (int, float)) and 0.0 < self.lr_decay <= 1.0):
             raise ConfigError(f"--lr-decay must be in (0, 1] (the final learning rate is "
                               f"lr * lr-decay; 1 means constant), got {self.lr_decay!r}")
+        if not (isinstance(self.ema, (int, float)) and 0.0 <= self.ema < 1.0):
+            raise ConfigError(f"--ema must be in [0, 1) (the decay of the average of G's "
+                              f"weights, e.g. 0.999; 0 turns it off), got {self.ema!r}")
         if not (isinstance(self.beta1, (int, float)) and 0.0 <= self.beta1 < 1.0):
             raise ConfigError(f"--beta1 must be in [0, 1), got {self.beta1!r}")
         if not (isinstance(self.label_smoothing, (int, float))

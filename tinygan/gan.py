@@ -22,15 +22,21 @@ so one sample does not depend on the others in its batch.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from typing import Callable
 
 import numpy as np
 
 from tinygan.losses import GENERATOR_LOSSES, bce, generator_loss
+from tinygan.ema import WeightAverage
 from tinygan.model import Sequential
 from tinygan.optim import Adam
 
 NOISES = ("normal", "uniform")
+# The fixed noise batch that re-estimates BatchNorm statistics for G's weight
+# average before it samples (see tinygan.ema); fixed, so sampling is repeatable.
+CALIBRATION, CALIBRATION_SEED = 2048, 12345
 
 
 class GAN:
@@ -64,6 +70,10 @@ class GAN:
         Salimans et al. (2016): G minimises ``||mean f(real) - mean f(G(z))||^2``
         where f is D's penultimate layer (everything but its last layer), instead
         of the loss chosen by ``loss``.  ``g_step`` then needs a real batch.
+    ema : float
+        0 (off), or the decay of an exponential moving average of G's weights
+        (:class:`tinygan.ema.WeightAverage`), updated after every ``train_step``;
+        ``sample`` then draws with the averaged weights.  Training is unchanged.
     rng : numpy.random.Generator or int, optional
         Source of every z the GAN draws itself.
     """
@@ -72,7 +82,7 @@ class GAN:
                  g_optimizer=None, d_optimizer=None, loss: str = "non-saturating",
                  noise: str = "normal", d_steps: int = 1, label_smoothing: float = 0.0,
                  d_half_batch: bool = False, pack: int = 1, feature_matching: bool = False,
-                 rng=None):
+                 ema: float = 0.0, rng=None):
         if loss not in GENERATOR_LOSSES:
             raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(GENERATOR_LOSSES)}")
         if noise not in NOISES:
@@ -92,6 +102,7 @@ class GAN:
             raise ValueError(f"pack must be a positive integer (samples D judges together), "
                              f"got {pack!r}")
         self.pack, self.feature_matching = int(pack), bool(feature_matching)
+        self.g_ema = WeightAverage(generator, ema) if ema else None
         self.rng = np.random.default_rng(rng)
         self.dtype = generator.parameters()[0].value.dtype
 
@@ -176,6 +187,8 @@ class GAN:
             n = len(batch)
             stats = self.d_step(batch[: max(1, n // 2)] if self.d_half_batch else batch)
         stats.update(self.g_step(batch_size=n, real=batch if self.feature_matching else None))
+        if self.g_ema is not None:
+            self.g_ema.update()
         return stats
 
     # -- remedies for mode collapse ------------------------------------------------
@@ -208,17 +221,25 @@ class GAN:
         return float(np.sum(diff.astype(np.float64) ** 2)), logits, body.backward(dh)
 
     # -- using the generator -------------------------------------------------------
-    def sample(self, n: int, rng=None) -> np.ndarray:
-        """n samples from G in eval mode (BatchNorm's running statistics)."""
+    def generate(self, z: np.ndarray) -> np.ndarray:
+        """G(z) for sampling: eval mode (BatchNorm's running statistics) and, when
+        ``ema`` is on, the averaged weights (BatchNorm statistics re-estimated for
+        them on a fixed noise batch).  Changes nothing in G."""
         G = self.generator
         was_training = [layer.training for layer in G]
+        averaged = (self.g_ema.applied(self.sample_noise(CALIBRATION, rng=CALIBRATION_SEED))
+                    if self.g_ema else nullcontext())
         G.eval()
         try:
-            with G.frozen():
-                return G.forward(self.sample_noise(n, rng))
+            with G.frozen(), averaged:
+                return G.forward(z)
         finally:
             for layer, mode in zip(G, was_training):
                 layer.train(mode)
+
+    def sample(self, n: int, rng=None) -> np.ndarray:
+        """n samples: :meth:`generate` on n fresh noise vectors."""
+        return self.generate(self.sample_noise(n, rng))
 
 
 def _mean_sigmoid(logits: np.ndarray) -> float:

@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 import tinygan
 from tinygan import plots
-from tinygan.build import build_gan, generate
+from tinygan.build import build_gan
 from tinygan.checkpoint import (CheckpointError, load_checkpoint, restore_feed, restore_gan,
                                 save_checkpoint)
 from tinygan.config import ConfigError, TrainConfig
@@ -177,8 +177,8 @@ class Trainer:
 
     # -- pieces callbacks may use ---------------------------------------------------
     def generate(self, z: np.ndarray) -> np.ndarray:
-        """G(z) in eval mode (BatchNorm running statistics); changes nothing in G."""
-        return generate(self.gan, z)
+        """G(z) for pictures and metrics: see :meth:`tinygan.gan.GAN.generate`."""
+        return self.gan.generate(z)
 
     def save_checkpoint(self, path=None) -> Path:
         """Write a checkpoint of the current state (default ``<out>/checkpoint.npz``)."""

@@ -19,7 +19,6 @@ from tinygan.checkpoint import CheckpointError, load_checkpoint
 from tinygan.config import ConfigError
 from tinygan.datasets import get_mixture
 from tinygan.registry import get_preset
-from tinygan.build import generate as generate_batch
 from tinygan.build import load_gan
 
 SUFFIXES = (".png", ".npy")
@@ -40,7 +39,7 @@ def add_parser(subparsers):
 def generate(gan, n: int, seed: int, *, image: bool) -> np.ndarray:
     """n samples in the data's range, images as (n, 28, 28), points as (n, 2)."""
     rng = np.random.default_rng(seed)
-    parts = [generate_batch(gan, gan.sample_noise(min(CHUNK, n - i), rng))
+    parts = [gan.generate(gan.sample_noise(min(CHUNK, n - i), rng))
              for i in range(0, n, CHUNK)]
     x = np.concatenate(parts).astype(np.float32, copy=False)
     return x.reshape(n, 28, 28) if image else x

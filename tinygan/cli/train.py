@@ -19,7 +19,7 @@ from tinygan.training import Trainer
 # Command-line option -> TrainConfig field (argparse's dest is the same name).
 OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", "lr_decay",
            "beta1", "loss", "noise", "d_steps", "label_smoothing", "d_half_batch",
-           "feature_matching", "pack", "minibatch_std", "d_dropout", "seed", "sample_every",
+           "feature_matching", "ema", "pack", "minibatch_std", "d_dropout", "seed", "sample_every",
            "checkpoint_every", "log_every", "eval_every", "dtype", "out")
 
 
@@ -46,7 +46,7 @@ def add_parser(subparsers):
     data.add_argument("--noise", choices=NOISES, help=f"distribution of z (default: {d.noise})")
     data.add_argument("--dtype", choices=("float32", "float64"), help="default: float32")
     data.add_argument("--pack", type=int, help=_recipe(
-        "PacGAN: D judges PACK samples at once", "; 2 for mnist-mlp"))
+        "PacGAN: D judges PACK samples at once", "; 2 on the ring"))
     data.add_argument("--minibatch-std", action=argparse.BooleanOptionalAction,
                       help=_recipe("a minibatch standard-deviation feature in D"))
     data.add_argument("--d-dropout", type=float,
@@ -70,6 +70,9 @@ def add_parser(subparsers):
                      help=_recipe("Keras DCGAN schedule: D sees half a batch of real and of fake"))
     opt.add_argument("--feature-matching", action=argparse.BooleanOptionalAction,
                      help=_recipe("G matches the mean of D's features of real data"))
+    opt.add_argument("--ema", type=float, help=_recipe(
+        "decay of a moving average of G's weights, which samples and pictures are drawn "
+        "with; 0: off", "; 0.999 for mnist-mlp"))
     opt.add_argument("--seed", type=int, help=f"default: {d.seed}")
     out = p.add_argument_group("output")
     out.add_argument("--out", help="run directory (default: runs/<preset>-<dataset>, or a "

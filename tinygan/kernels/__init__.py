@@ -12,8 +12,8 @@ from tinygan.kernels.activations import (leaky_relu_backward, leaky_relu_forward
 from tinygan.kernels.batchnorm import (batchnorm_eval_backward, batchnorm_eval_forward,
                                        batchnorm_train_backward, batchnorm_train_forward)
 from tinygan.kernels.loss import bce_with_logits
-from tinygan.kernels.optim import (ArrayGroup, adam_update, adam_update_all, bias_grad, sgd_update,
-                                   sgd_update_all)
+from tinygan.kernels.optim import (ArrayGroup, adam_update, adam_update_all, bias_grad,
+                                   ema_update_all, sgd_update, sgd_update_all)
 
 __all__ = [
     "leaky_relu_forward", "leaky_relu_backward", "sigmoid_forward", "sigmoid_backward",
@@ -21,5 +21,5 @@ __all__ = [
     "batchnorm_train_forward", "batchnorm_train_backward", "batchnorm_eval_forward",
     "batchnorm_eval_backward",
     "bce_with_logits", "adam_update", "sgd_update", "adam_update_all", "sgd_update_all",
-    "ArrayGroup", "bias_grad",
+    "ArrayGroup", "bias_grad", "ema_update_all",
 ]

@@ -154,6 +154,35 @@ def sgd_update_all_numba(params, grads, velocities, lr, momentum):
     _sgd_all(*(grp.flat for grp in groups), lr, momentum)
 
 
+# -- exponential moving average of weights -----------------------------------------------
+def ema_update_all_numpy(shadows, params, decay):
+    """``s += (1 - decay) * (p - s)`` for every pair: s follows p, smoothed.
+
+    After the update ``s = decay * s + (1 - decay) * p``; written as a step
+    towards p so that a shadow equal to its parameter stays exactly equal.
+    """
+    for s, p in zip(shadows, params):
+        s += s.dtype.type(1 - decay) * (p - s)
+
+
+@jit
+def _ema_all(ss, ps, decay):
+    for k in range(len(ss)):
+        s, p = ss[k], ps[k]
+        c = s.dtype.type(1 - decay)
+        for i in range(s.size):
+            s[i] += c * (p[i] - s[i])
+
+
+def ema_update_all_numba(shadows, params, decay):
+    """All arrays in one compiled call, one pass over memory."""
+    groups = [ArrayGroup.of(a) for a in (shadows, params)]
+    if not all(grp.fusable for grp in groups):
+        ema_update_all_numpy(shadows, params, decay)
+        return
+    _ema_all(*(grp.flat for grp in groups), decay)
+
+
 # -- bias gradient -----------------------------------------------------------------------
 def bias_grad_numpy(dy):
     """db = sum of dy over the batch: every row added the same bias."""
@@ -213,5 +242,6 @@ _have_numba = _adam_flat is not None
 adam_update = Kernel(adam_update_numpy, adam_update_numba if _have_numba else None)
 adam_update_all = Kernel(adam_update_all_numpy, adam_update_all_numba if _have_numba else None)
 sgd_update = Kernel(sgd_update_numpy, sgd_update_numba if _have_numba else None)
+ema_update_all = Kernel(ema_update_all_numpy, ema_update_all_numba if _have_numba else None)
 sgd_update_all = Kernel(sgd_update_all_numpy, sgd_update_all_numba if _have_numba else None)
 bias_grad = Kernel(bias_grad_numpy, bias_grad_numba)
