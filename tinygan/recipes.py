@@ -56,7 +56,8 @@ RECIPES: dict[str, dict] = {
     # for 8,000 iterations, the same time, 20.1; PacGAN2 with lr 8e-4 28.4
     # against 17.6 without.)
     # The same recipe on Fashion-MNIST, 12,000 iterations, 10,000 samples:
-    # 10 / 0.015 / 5.9 / 13.8x, against 10 / 0.034 / 5.5 / 15.7x with the last one.
+    # 10 / 0.008 / 5.8 / 6.7x (without the average 10 / 0.015 / 5.9 / 13.8x;
+    # with the lr 2e-4, pack 2 + dropout recipe 10 / 0.034 / 5.5 / 15.7x).
     #   ... + samples drawn with an average of G's weights (decay 0.999, BatchNorm
     #   statistics re-estimated for it; tinygan/ema.py), seeds 0 / 1:
     #                                    10 / 0.021 / 8.2 / 7.2;   10 / 0.024 / 8.2 / 8.8
