@@ -103,6 +103,7 @@ def test_default_out_dir_is_never_overwritten(tmp_path, monkeypatch, capsys):
     (["--pack", "3"], "--pack 3: the batch size (64) must be divisible by it"),
     (["--dataset", "ring", "--d-dropout", "0.3"], "--d-dropout is not an option of preset mixture-mlp"),
     (["--lr-decay", "0"], "--lr-decay must be in (0, 1]"),
+    (["--ema", "1.5"], "--ema must be in [0, 1)"),
     (["--resume"], "no such checkpoint"),
 ])
 def test_bad_train_options_are_rejected_before_anything_runs(tmp_path, small_mnist, capsys,

@@ -39,10 +39,12 @@ def test_explicit_settings_override_the_recipe():
 
 def test_a_config_saved_before_a_setting_existed_gets_the_old_behaviour():
     saved = TrainConfig(preset="mnist-mlp").resolved().to_dict()
-    for name in ("pack", "minibatch_std", "d_dropout", "feature_matching", "lr_decay"):
+    assert saved["ema"] > 0 and saved["d_dropout"] > 0    # today's recipe differs
+    for name in ("pack", "minibatch_std", "d_dropout", "feature_matching", "lr_decay", "ema"):
         del saved[name]
     old = TrainConfig.from_dict(saved).resolved()
-    assert (old.pack, old.minibatch_std, old.d_dropout, old.lr_decay) == (1, False, 0.0, 1.0)
+    assert (old.pack, old.minibatch_std, old.d_dropout, old.lr_decay, old.ema) == (
+        1, False, 0.0, 1.0, 0.0)
 
 
 @pytest.mark.parametrize("bad, pattern", [
