@@ -129,3 +129,18 @@ def test_checkpoint_keeps_the_average(tmp_path):
 def test_config_refuses_bad_ema(bad):
     with pytest.raises(ConfigError, match="--ema must be in"):
         TrainConfig(ema=bad).resolved()
+
+
+def test_sampling_block_sets_up_once_and_matches_generate():
+    x = np.random.default_rng(0).random((16, 784), dtype=np.float32)
+    gan = _gan(0.9)
+    for _ in range(3):
+        gan.train_step(x)
+    state = {k: v.copy() for k, v in gan.generator.state_dict().items()}
+    z = gan.sample_noise(12, rng=5)
+    with gan.sampling() as G:           # chunks drawn inside one block, as `tinygan sample` does
+        chunks = np.concatenate([G.forward(z[:5]), G.forward(z[5:])])
+    np.testing.assert_array_equal(chunks, gan.generate(z))
+    assert all(layer.training for layer in gan.generator)
+    for k, v in gan.generator.state_dict().items():
+        np.testing.assert_array_equal(v, state[k], err_msg=k)

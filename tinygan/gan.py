@@ -22,7 +22,7 @@ so one sample does not depend on the others in its batch.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 from typing import Callable
 
@@ -221,21 +221,30 @@ class GAN:
         return float(np.sum(diff.astype(np.float64) ** 2)), logits, body.backward(dh)
 
     # -- using the generator -------------------------------------------------------
-    def generate(self, z: np.ndarray) -> np.ndarray:
-        """G(z) for sampling: eval mode (BatchNorm's running statistics) and, when
-        ``ema`` is on, the averaged weights (BatchNorm statistics re-estimated for
-        them on a fixed noise batch).  Changes nothing in G."""
+    @contextmanager
+    def sampling(self):
+        """``with gan.sampling() as G:`` G ready to draw samples, as ``G.forward(z)``.
+
+        Eval mode (BatchNorm's running statistics) and, when ``ema`` is on, the
+        averaged weights, with BatchNorm statistics re-estimated for them once,
+        on a fixed noise batch.  G is exactly as before after the block.
+        """
         G = self.generator
         was_training = [layer.training for layer in G]
         averaged = (self.g_ema.applied(self.sample_noise(CALIBRATION, rng=CALIBRATION_SEED))
                     if self.g_ema else nullcontext())
-        G.eval()
         try:
             with G.frozen(), averaged:
-                return G.forward(z)
+                G.eval()
+                yield G
         finally:
             for layer, mode in zip(G, was_training):
                 layer.train(mode)
+
+    def generate(self, z: np.ndarray) -> np.ndarray:
+        """G(z) for pictures and metrics, drawn as :meth:`sampling` says.  Changes nothing in G."""
+        with self.sampling() as G:
+            return G.forward(z)
 
     def sample(self, n: int, rng=None) -> np.ndarray:
         """n samples: :meth:`generate` on n fresh noise vectors."""

@@ -39,8 +39,8 @@ def add_parser(subparsers):
 def generate(gan, n: int, seed: int, *, image: bool) -> np.ndarray:
     """n samples in the data's range, images as (n, 28, 28), points as (n, 2)."""
     rng = np.random.default_rng(seed)
-    parts = [gan.generate(gan.sample_noise(min(CHUNK, n - i), rng))
-             for i in range(0, n, CHUNK)]
+    with gan.sampling() as G:   # set up once (e.g. the weight average), then chunk by chunk
+        parts = [G.forward(gan.sample_noise(min(CHUNK, n - i), rng)) for i in range(0, n, CHUNK)]
     x = np.concatenate(parts).astype(np.float32, copy=False)
     return x.reshape(n, 28, 28) if image else x
 
