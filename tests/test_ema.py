@@ -140,7 +140,10 @@ def test_sampling_block_sets_up_once_and_matches_generate():
     z = gan.sample_noise(12, rng=5)
     with gan.sampling() as G:           # chunks drawn inside one block, as `tinygan sample` does
         chunks = np.concatenate([G.forward(z[:5]), G.forward(z[5:])])
-    np.testing.assert_array_equal(chunks, gan.generate(z))
+    # the same bits as setting up for each chunk (a BLAS product's bits can depend
+    # on its row count, so compare chunk with chunk)
+    np.testing.assert_array_equal(chunks, np.concatenate([gan.generate(z[:5]),
+                                                          gan.generate(z[5:])]))
     assert all(layer.training for layer in gan.generator)
     for k, v in gan.generator.state_dict().items():
         np.testing.assert_array_equal(v, state[k], err_msg=k)
