@@ -34,6 +34,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from tinygan.kernels import ArrayGroup, ema_update_all
+from tinygan.state import load_arrays
 
 
 class WeightAverage:
@@ -104,13 +105,4 @@ class WeightAverage:
         return {p.name: s for p, s in zip(self.params, self.shadows)}
 
     def load_state_dict(self, state: dict[str, np.ndarray]):
-        own = self.state_dict()
-        if own.keys() != state.keys():
-            raise ValueError(f"weight average does not fit: expected {sorted(own)[:3]}..., "
-                             f"got {sorted(state)[:3]}...")
-        for k, s in own.items():
-            if np.shape(state[k]) != s.shape:
-                raise ValueError(f"weight average {k}: shape {np.shape(state[k])}, "
-                                 f"expected {s.shape}")
-        for k, s in own.items():
-            s[...] = state[k]
+        load_arrays(self.state_dict(), state, "weight average")

@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tinygan.layers import Layer
+from tinygan.state import load_arrays
 
 
 class Parameter(NamedTuple):
@@ -74,17 +75,7 @@ class Sequential:
 
     def load_state_dict(self, state: dict[str, np.ndarray]):
         """Copy arrays from ``state`` into the model in place; every name and shape must match."""
-        own = self.state_dict()
-        missing, unexpected = own.keys() - state.keys(), state.keys() - own.keys()
-        if missing or unexpected:
-            raise ValueError(f"state does not fit this model: missing {sorted(missing)}, "
-                             f"unexpected {sorted(unexpected)}")
-        for k, v in own.items():
-            if np.shape(state[k]) != v.shape:
-                raise ValueError(f"state does not fit this model: {k} has shape "
-                                 f"{np.shape(state[k])}, the model expects {v.shape}")
-        for k, v in own.items():
-            v[...] = state[k]
+        load_arrays(self.state_dict(), state, "model")
 
     # -- switches ------------------------------------------------------------------
     def train(self, mode: bool = True):

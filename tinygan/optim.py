@@ -6,7 +6,7 @@ SGD's velocities) can be saved with ``state_dict()`` and restored with
 ``load_state_dict()`` so a resumed run continues exactly where it stopped.
 The update formulas are in :mod:`tinygan.kernels.optim`; ``step()`` hands
 *all* arrays to one kernel call (``adam_update_all``), which the numba backend
-runs as a single compiled, multi-core loop.
+runs as a single compiled loop.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygan.kernels import ArrayGroup, adam_update_all, sgd_update_all
+from tinygan.state import load_arrays
 
 
 class Optimizer:
@@ -43,17 +44,7 @@ class Optimizer:
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]):
-        own = self.state_dict()
-        if own.keys() != state.keys():
-            raise ValueError(f"{type(self).__name__} state does not fit: expected keys "
-                             f"{sorted(own)[:4]}..., got {sorted(state)[:4]}...")
-        for k, v in own.items():
-            if k != "step" and np.shape(state[k]) != v.shape:
-                raise ValueError(f"{type(self).__name__} state {k}: shape {np.shape(state[k])}, "
-                                 f"expected {v.shape}")
-        for k, v in own.items():
-            if k != "step":
-                v[...] = state[k]
+        load_arrays(self.state_dict(), state, type(self).__name__)
         if hasattr(self, "t"):
             self.t = int(state["step"])
 

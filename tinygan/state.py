@@ -1,0 +1,27 @@
+"""Loading saved arrays back in place: the one check-then-copy behind every ``load_state_dict``.
+
+Models, optimizers and the weight average all save their state as a dict of
+named arrays and load it by copying into their *own* arrays (never replacing
+them: layers, optimizers and fused kernels hold views of those arrays).  A
+partial load would leave a model half old, half new, so everything is checked
+before anything is copied.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def load_arrays(own: dict[str, np.ndarray], state: dict[str, np.ndarray], owner: str):
+    """Copy ``state[k]`` into ``own[k]`` for every name; raise ValueError first if
+    the names or any shape differ (``owner`` names what is loaded, e.g. "model")."""
+    missing, unexpected = own.keys() - state.keys(), state.keys() - own.keys()
+    if missing or unexpected:
+        raise ValueError(f"state does not fit this {owner}: missing {sorted(missing)}, "
+                         f"unexpected {sorted(unexpected)}")
+    for k, v in own.items():
+        if np.shape(state[k]) != v.shape:
+            raise ValueError(f"state does not fit this {owner}: {k} has shape "
+                             f"{np.shape(state[k])}, the {owner} expects {v.shape}")
+    for k, v in own.items():
+        v[...] = state[k]
