@@ -104,6 +104,7 @@ def test_default_out_dir_is_never_overwritten(tmp_path, monkeypatch, capsys):
     (["--dataset", "ring", "--d-dropout", "0.3"], "--d-dropout is not an option of preset mixture-mlp"),
     (["--lr-decay", "0"], "--lr-decay must be in (0, 1]"),
     (["--ema", "1.5"], "--ema must be in [0, 1)"),
+    (["--beta2", "1"], "--beta2 must be in [0, 1)"),
     (["--resume"], "no such checkpoint"),
 ])
 def test_bad_train_options_are_rejected_before_anything_runs(tmp_path, small_mnist, capsys,
@@ -113,6 +114,16 @@ def test_bad_train_options_are_rejected_before_anything_runs(tmp_path, small_mni
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_resume_without_a_path_continues_the_out_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)   # no default run directory (runs/...) here
+    out = tmp_path / "mine"
+    assert main(["train", "--dataset", "ring", "--iterations", "2", "--out", str(out),
+                 "--quiet"]) == 0
+    assert main(["train", "--out", str(out), "--resume", "--iterations", "4", "--quiet"]) == 0
+    with np.load(out / "checkpoint.npz", allow_pickle=False) as f:
+        assert int(f["iteration"]) == 4
 
 
 def test_bad_checkpoints_are_reported(ring_run, tmp_path, capsys):

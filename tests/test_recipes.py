@@ -40,11 +40,20 @@ def test_explicit_settings_override_the_recipe():
 def test_a_config_saved_before_a_setting_existed_gets_the_old_behaviour():
     saved = TrainConfig(preset="mnist-mlp").resolved().to_dict()
     assert saved["ema"] > 0 and saved["d_dropout"] > 0    # today's recipe differs
-    for name in ("pack", "minibatch_std", "d_dropout", "feature_matching", "lr_decay", "ema"):
+    for name in ("pack", "minibatch_std", "d_dropout", "feature_matching", "lr_decay", "ema",
+                 "beta2"):
         del saved[name]
     old = TrainConfig.from_dict(saved).resolved()
-    assert (old.pack, old.minibatch_std, old.d_dropout, old.lr_decay, old.ema) == (
-        1, False, 0.0, 1.0, 0.0)
+    assert (old.pack, old.minibatch_std, old.d_dropout, old.lr_decay, old.ema, old.beta2) == (
+        1, False, 0.0, 1.0, 0.0, 0.999)
+
+
+def test_adam_settings_reach_both_optimizers():
+    from tinygan.build import build_gan
+    c = TrainConfig(preset="toy-mlp", dataset="ring", beta1=0.1, beta2=0.95, lr=3e-4).resolved()
+    gan = build_gan(c, model_rng=0, gan_rng=0)
+    for opt in (gan.g_optimizer, gan.d_optimizer):
+        assert (opt.lr, opt.beta1, opt.beta2) == (3e-4, 0.1, 0.95)
 
 
 @pytest.mark.parametrize("bad, pattern", [

@@ -23,8 +23,8 @@ def build_gan(config: TrainConfig, model_rng=None, gan_rng=None) -> GAN:
     G, D = get_preset(c.preset).build(c.latent_dim, rng=model_rng, dtype=np.dtype(c.dtype),
                                       **arch)
     return GAN(G, D, latent_dim=c.latent_dim,
-               g_optimizer=Adam(G.parameters(), lr=c.lr, beta1=c.beta1),
-               d_optimizer=Adam(D.parameters(), lr=c.lr, beta1=c.beta1),
+               g_optimizer=Adam(G.parameters(), lr=c.lr, beta1=c.beta1, beta2=c.beta2),
+               d_optimizer=Adam(D.parameters(), lr=c.lr, beta1=c.beta1, beta2=c.beta2),
                loss=c.loss, noise=c.noise, d_steps=c.d_steps, label_smoothing=c.label_smoothing,
                d_half_batch=c.d_half_batch, pack=c.pack, feature_matching=c.feature_matching,
                ema=c.ema, rng=gan_rng)

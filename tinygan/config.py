@@ -47,6 +47,7 @@ class TrainConfig:
     lr: float | None = None
     lr_decay: float | None = None         # final lr = lr * lr_decay, reached linearly
     beta1: float | None = None            # over the second half of the run
+    beta2: float | None = None
     loss: str = "non-saturating"
     noise: str = "normal"
     d_steps: int | None = None
@@ -121,6 +122,8 @@ class TrainConfig:
                               f"weights, e.g. 0.999; 0 turns it off), got {self.ema!r}")
         if not (isinstance(self.beta1, (int, float)) and 0.0 <= self.beta1 < 1.0):
             raise ConfigError(f"--beta1 must be in [0, 1), got {self.beta1!r}")
+        if not (isinstance(self.beta2, (int, float)) and 0.0 <= self.beta2 < 1.0):
+            raise ConfigError(f"--beta2 must be in [0, 1), got {self.beta2!r}")
         if not (isinstance(self.label_smoothing, (int, float))
                 and 0.0 <= self.label_smoothing < 1.0):
             raise ConfigError(f"--label-smoothing must be in [0, 1) (real targets become "

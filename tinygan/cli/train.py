@@ -18,7 +18,7 @@ from tinygan.training import Trainer
 
 # Command-line option -> TrainConfig field (argparse's dest is the same name).
 OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", "lr_decay",
-           "beta1", "loss", "noise", "d_steps", "label_smoothing", "d_half_batch",
+           "beta1", "beta2", "loss", "noise", "d_steps", "label_smoothing", "d_half_batch",
            "feature_matching", "ema", "pack", "minibatch_std", "d_dropout", "seed", "sample_every",
            "checkpoint_every", "log_every", "eval_every", "dtype", "out")
 
@@ -59,7 +59,11 @@ def add_parser(subparsers):
     opt.add_argument("--lr-decay", type=float, help=_recipe(
         "final learning rate as a fraction of --lr, reached linearly over the second half "
         "of the run; 1: constant"))
-    opt.add_argument("--beta1", type=float, help=_recipe("Adam beta1"))
+    opt.add_argument("--beta1", type=float,
+                     help=_recipe("Adam beta1, the decay of its running mean of the gradient"))
+    opt.add_argument("--beta2", type=float,
+                     help=_recipe("Adam beta2, the decay of its running mean of the squared "
+                                  "gradient"))
     opt.add_argument("--loss", choices=GENERATOR_LOSSES,
                      help=f"generator loss (default: {d.loss})")
     opt.add_argument("--d-steps", type=int,
@@ -156,7 +160,8 @@ def _blas_threads():
 
 
 def _default_out(given: dict) -> str:
-    return TrainConfig(**{**given, "out": None}).resolved().out
+    """The run directory ``--resume`` without a path continues: --out, else the default."""
+    return given.get("out") or TrainConfig(**{**given, "out": None}).resolved().out
 
 
 def _free_dir(base: str, say) -> str:
