@@ -20,11 +20,19 @@ def test_every_preset_has_a_recipe_and_its_keys_are_settings():
 
 @pytest.mark.parametrize("preset, dataset", [("mnist-mlp", "mnist-embedded"),
                                              ("mnist-dcgan", "mnist-embedded"),
-                                             ("mixture-mlp", "ring")])
+                                             ("mixture-mlp", "ring"),
+                                             ("mixture-mlp", "grid")])
 def test_unset_settings_come_from_the_recipe(preset, dataset):
     c = TrainConfig(dataset=dataset, preset=preset).resolved()
     for name in FALLBACK:
         assert getattr(c, name) == recipe_value(preset, name, dataset), name
+
+
+def test_a_data_set_recipe_overrides_only_its_own_keys():
+    ring, grid = (TrainConfig(dataset=d).resolved() for d in ("ring", "grid"))
+    assert (ring.pack, ring.beta1, ring.iterations) == (2, 0.5, 12_000)
+    assert (grid.pack, grid.beta1, grid.beta2, grid.iterations) == (1, 0.0, 0.99, 24_000)
+    assert ring.lr == grid.lr == RECIPES["mixture-mlp"]["lr"]     # shared by both
 
 
 def test_dcgan_recipe_is_the_tutorials_half_batch_schedule_unless_overridden():
