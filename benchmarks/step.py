@@ -16,7 +16,10 @@ Adam on G), float32.  Columns:
   and run this script with that interpreter and ``PYTHONPATH=<repo>``.
 
 Everything runs in one process and is timed round-robin (see ``_common.py``),
-so the ratios compare like with like even on a busy machine.
+so the ratios compare like with like even on a busy machine.  The first table's
+ratios divide the medians; the second gives, for each pair, the median over
+rounds of the ratio within a round, which a neighbour that slows the machine
+for a few seconds (memory bandwidth shared with other VMs) disturbs less.
 
     python benchmarks/step.py                     # table
     python benchmarks/step.py --json out.json     # and the same figures as JSON
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 from pathlib import Path
 
@@ -148,6 +152,15 @@ def torch_step(batch: int, threads: int, seed: int = 0):
 
 
 # -- the table ---------------------------------------------------------------------------
+PAIRS = {"numba/torch": ("numba", "torch"), "numba/matmul": ("numba", "matmul"),
+         "numpy/numba": ("numpy", "numba")}
+
+
+def paired_ratio(a_runs: list, b_runs: list) -> float:
+    """Median over rounds of a/b: both timed in the same round, under the same load."""
+    return statistics.median(a / b for a, b in zip(a_runs, b_runs))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--batches", type=int, nargs="+", default=[64, 128])
@@ -206,11 +219,18 @@ def main(argv=None):
                   "numpy/numba": ms["numpy"] / ms["numba"],
                   "matmul share of numba": ms["matmul"] / ms["numba"]}
         summary[batch] = {"ms": ms, "ratios": ratios, "runs_ms": {c: r[c]["runs_ms"] for c in r}}
+        summary[batch]["paired_ratios"] = paired = {
+            name: paired_ratio(r[a]["runs_ms"], r[b]["runs_ms"])
+            for name, (a, b) in PAIRS.items() if a in r and b in r}
         cells = "".join(f"{ms[c]:>9.2f}" if c in ms else f"{'-':>9}" for c in cols)
         rt = ratios["numba/torch"]
         print(f"{batch:>5} {cells}{(f'{rt:.2f}x' if rt else '-'):>13}"
               f"{ratios['numba/matmul']:>13.2f}x{ratios['numpy/numba']:>12.2f}x"
               f"{ratios['matmul share of numba']:>13.0%}")
+    print("\nthe same ratios per round (each round times every candidate back to back), median "
+          "over rounds:\nless sensitive to a neighbour that slows the machine for a few seconds")
+    for batch, s in summary.items():
+        print(f"{batch:>5} " + "  ".join(f"{name} {x:.2f}x" for name, x in s["paired_ratios"].items()))
     if "torch" not in results[args.batches[0]] and not args.no_torch:
         print("(no torch column: `pip install torch` in a separate venv and run this script "
               "with it, PYTHONPATH=<repo>)")

@@ -46,8 +46,9 @@ class TrainConfig:
     latent_dim: int | None = None         # default: the preset's (100 for MNIST)
     lr: float | None = None
     lr_decay: float | None = None         # final lr = lr * lr_decay, reached linearly
-    beta1: float | None = None            # over the second half of the run
-    beta2: float | None = None
+                                          # over the second half of the run
+    beta1: float | None = None            # Adam's decays of its running means of the
+    beta2: float | None = None            # gradient and of the squared gradient
     loss: str = "non-saturating"
     noise: str = "normal"
     d_steps: int | None = None
