@@ -57,8 +57,8 @@ def main(argv=None):
     p.add_argument("--every", type=int, default=2500, help="score every N iterations")
     args = p.parse_args(argv)
     c = TrainConfig(iterations=args.iterations, seed=args.seed, **dict(args.settings)).resolved()
-    print({k: getattr(c, k) for k in ("lr", "d_dropout", "label_smoothing", "pack", "ema",
-                                      "batch_size", "lr_decay")}, flush=True)
+    print({k: getattr(c, k) for k in ("lr", "beta1", "beta2", "d_dropout", "label_smoothing",
+                                      "pack", "ema", "batch_size", "lr_decay")}, flush=True)
     gan = build_gan(c, model_rng=c.seed, gan_rng=c.seed)
     images, _ = load(c.dataset)
     batches = Batches(images, c.batch_size, rng=np.random.default_rng(c.seed))

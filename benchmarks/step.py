@@ -230,7 +230,8 @@ def main(argv=None):
     print("\nthe same ratios per round (each round times every candidate back to back), median "
           "over rounds:\nless sensitive to a neighbour that slows the machine for a few seconds")
     for batch, s in summary.items():
-        print(f"{batch:>5} " + "  ".join(f"{name} {x:.2f}x" for name, x in s["paired_ratios"].items()))
+        print(f"{batch:>5} "
+              + "  ".join(f"{name} {x:.2f}x" for name, x in s["paired_ratios"].items()))
     if "torch" not in results[args.batches[0]] and not args.no_torch:
         print("(no torch column: `pip install torch` in a separate venv and run this script "
               "with it, PYTHONPATH=<repo>)")
