@@ -80,8 +80,9 @@ RECIPES: dict[str, dict] = {
     # 7.4 / 20.6 at 2,500 iterations, decay 0.9995 8.4 / 7.8, smoothing 0.2
     # 8.5 / 7.4, Dropout(0.4) 8.5 / 7.4, uniform noise 8.6 / 7.2, minibatch std
     # 8.7 / 6.8 (within the seed-to-seed spread, 8.4-8.6), minibatch std with
-    # batch 128 for 3,500 iterations 8.7 / 6.3 (seed 1: 8.5 / 5.9); D's lr x2 8.1 / 9.3 or x0.5 8.1 / 8.2
-    # (an unshipped variant of the script that scaled D's lr).  Before the betas:
+    # batch 128 for 3,500 iterations 8.7 / 6.3 (seed 1: 8.5 / 5.9); D's lr x2
+    # 8.1 / 9.3 or x0.5 8.1 / 8.2 (an unshipped variant of the script that
+    # scaled D's lr).  Before the betas:
     # a 10-fold or 3-fold lr decay, 8.1 / 7.1 and 8.1 / 7.5.  Sampling from a
     # truncated normal (sd 0.8) is worse on every measure: score 8.0, 16x.
     # The same recipe on Fashion-MNIST, 12,000 iterations, 10,000 samples:
