@@ -16,7 +16,8 @@ from tinygan.datasets import idx
 from tinygan.datasets.idx import decode_idx_file, encode_idx, parse_idx, read_idx, write_idx
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
-FAST = settings(max_examples=200, deadline=None)
+# derandomize: the same examples on every run, so a CI failure can be reproduced
+FAST = settings(max_examples=200, deadline=None, derandomize=True)
 
 
 def test_known_bytes_uint8():
@@ -75,7 +76,7 @@ def test_round_trip_property_in_memory(x, compress):
 
 
 # Through real files too, fewer examples: each atomic write pays an fsync.
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(x=array_strategy, compress=st.booleans())
 def test_round_trip_property(x, compress):
     with tempfile.TemporaryDirectory() as d:
@@ -179,7 +180,7 @@ def _check_only_dataset_error(data, name):
         return None
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(data=st.binary(max_size=100), name=st.sampled_from(["f-idx3-ubyte", "f.gz"]))
 def test_random_files_raise_only_dataset_error(data, name):
     with tempfile.TemporaryDirectory() as d:
@@ -229,6 +230,14 @@ def test_corrupted_headers_raise_dataset_error(x, data):
     if out is not None:
         # Some edits stay valid (e.g. int8 <-> uint8); the length must still agree.
         assert out.nbytes + 4 + 4 * out.ndim == len(raw)
+
+
+def test_empty_array_with_an_impossible_shape_is_a_dataset_error():
+    # Found by test_corrupted_headers_raise_dataset_error: zero items, so the
+    # length check passes, but NumPy cannot even describe the shape.
+    data = b"\x00\x00\x08\x04" + struct.pack(">4I", 0, 2**32 - 1, 2**32 - 1, 2**32 - 1)
+    with pytest.raises(DatasetError, match="no array NumPy can hold"):
+        parse_idx(data, name="empty")
 
 
 def test_header_dims_are_uint32():

@@ -96,8 +96,13 @@ def parse_idx(data, name="<bytes>"):
                            f"bytes after the {expected} promised by the header "
                            f"{tuple(dims)}")
     array = np.frombuffer(data, dtype=dtype, count=count, offset=header_len)
+    try:
+        array = array.reshape(dims)
+    except ValueError:  # e.g. (0, 2**32-1, 2**32-1, 2**32-1): empty, yet too big a shape
+        raise DatasetError(f"{name}: bad IDX header: dimensions {tuple(dims)} describe "
+                           "no array NumPy can hold") from None
     # astype copies: the result is writable and in the machine's byte order.
-    return array.reshape(dims).astype(dtype.newbyteorder("="))
+    return array.astype(dtype.newbyteorder("="))
 
 
 def _decompress(raw, name):
