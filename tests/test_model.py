@@ -87,3 +87,54 @@ def test_float32_forward_agrees_with_float64():
 def test_sequential_rejects_non_layers():
     with pytest.raises(TypeError, match="item 1 is int"):
         Sequential(Dense(2, 2), 3)
+
+
+def _conv_net(seed=0):
+    from tinygan.layers import Conv2D, Flatten
+    return Sequential(Conv2D(2, 3, 3, stride=2, rng=seed, dtype=np.float64), BatchNorm(3, dtype=np.float64),
+                      LeakyReLU(0.2), Flatten(), Dense(3 * 3 * 3, 2, rng=seed + 1, dtype=np.float64))
+
+
+@pytest.mark.parametrize("make, shape", [(_small, (5, 4)), (_conv_net, (4, 2, 5, 5))])
+def test_backward_without_accumulate_is_zero_grad_then_backward(make, shape, backend):
+    """accumulate=False writes every gradient: the same bits as zero_grad() + backward."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=shape)
+    a, b = make(), make()
+    y = a.forward(x)
+    R1, R2 = rng.normal(size=y.shape), rng.normal(size=y.shape)
+    for net in (a, b):                     # leave different garbage in both nets' grads
+        for p in net.parameters():
+            p.grad[...] = rng.normal(size=p.grad.shape)
+        net.forward(x)
+        net.backward(R1)
+    a.zero_grad()
+    a.forward(x)
+    a.backward(R2)
+    b.forward(x)
+    b.backward(R2, accumulate=False)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert np.array_equal(pa.grad, pb.grad), pa.name
+    a.forward(x)                           # and the next backward adds again, in both
+    a.backward(R1)
+    b.forward(x)
+    b.backward(R1)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert np.array_equal(pa.grad, pb.grad), pa.name
+
+
+def test_backward_without_accumulate_zeroes_what_it_does_not_write():
+    net = _small()
+    x = np.random.default_rng(2).normal(size=(5, 4))
+    for p in net.parameters():
+        p.grad[...] = 7.0
+    net.layers[3].trainable = False        # a frozen layer writes no gradient...
+    net.forward(x)
+    net.backward(np.ones((5, 3)), accumulate=False)
+    assert not np.any(net.layers[3].grads["W"]) and not np.any(net.layers[3].grads["b"])
+    assert np.all(net.layers[0].grads["W"] != 7.0)
+    for p in net.parameters():             # ...and a backward that fails leaves no stale value
+        p.grad[...] = 7.0
+    with pytest.raises(RuntimeError, match="without a matching forward"):
+        net.backward(np.ones((5, 3)), accumulate=False)
+    assert not any(np.any(p.grad) for p in net.parameters())

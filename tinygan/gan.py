@@ -129,13 +129,14 @@ class GAN:
             z = self.sample_noise(len(real))
         with G.frozen():  # G runs, but nothing in it changes
             fake = G.forward(z)
-        D.zero_grad()
         # Real and fake go through D one after the other, each forward followed
         # by its own backward: the gradients add up in D's grads.  (Running both
         # forwards first would overwrite the real batch's cached activations.)
+        # The first backward *replaces* last step's gradients (zero_grad() and
+        # backward in one pass); the second adds to them.
         logits_real = D.forward(self._pack(real))
         loss_real, d_real = bce(logits_real, 1.0 - self.label_smoothing)
-        D.backward(0.5 * d_real, input_grad=False)
+        D.backward(0.5 * d_real, input_grad=False, accumulate=False)
         logits_fake = D.forward(self._pack(fake))
         loss_fake, d_fake = bce(logits_fake, 0.0)
         D.backward(0.5 * d_fake, input_grad=False)
@@ -160,7 +161,6 @@ class GAN:
             if batch_size is None:
                 raise ValueError("g_step needs z or batch_size")
             z = self.sample_noise(batch_size)
-        G.zero_grad()
         fake = G.forward(z)
         with D.frozen():  # D passes the gradient to its input; its weights never move
             if self.feature_matching:
@@ -170,7 +170,8 @@ class GAN:
                 g_loss, d_logits = generator_loss(logits, self.loss)
                 d_fake = D.backward(d_logits)      # dL/d(fake): "what D tells G to change"
             d_fake = d_fake.reshape(fake.shape)    # unpack: each sample gets its own slice
-        G.backward(d_fake, input_grad=False)        # nobody needs dL/dz
+        # nobody needs dL/dz; G's gradients are replaced, not added to (no zero_grad)
+        G.backward(d_fake, input_grad=False, accumulate=False)
         self.g_optimizer.step()
         return {"g_loss": g_loss, "d_g_z_after": _mean_sigmoid(logits)}
 

@@ -44,15 +44,27 @@ class Sequential:
 
     __call__ = forward
 
-    def backward(self, dy, input_grad: bool = True):
+    def backward(self, dy, input_grad: bool = True, accumulate: bool = True):
         """Back-propagate ``dy = dL/d(output)``; returns ``dL/d(input)``.
 
         ``input_grad=False`` skips the input gradient of the first layer (one
         matrix product saved) when nothing upstream needs it.
+        ``accumulate=False`` replaces the gradients instead of adding to them:
+        ``zero_grad()`` and ``backward(dy)`` in one, without the pass that fills
+        every gradient with zeros first (frozen layers end with zero gradients,
+        exactly as after ``zero_grad()``).
         """
-        last = len(self.layers) - 1
-        for i in range(last, -1, -1):
-            dy = self.layers[i].backward(dy, input_grad=input_grad or i > 0)
+        if not accumulate:
+            for layer in self.layers:
+                layer.begin_overwrite()
+        try:
+            last = len(self.layers) - 1
+            for i in range(last, -1, -1):
+                dy = self.layers[i].backward(dy, input_grad=input_grad or i > 0)
+        finally:
+            if not accumulate:   # also on an error: no gradient is left half-written
+                for layer in self.layers:
+                    layer.end_overwrite()
         return dy
 
     # -- parameters ----------------------------------------------------------------

@@ -95,8 +95,8 @@ class BatchNorm(Layer):
         step = batchnorm_train_backward if trained else batchnorm_eval_backward
         dx, dgamma, dbeta = step(dy, xhat, self.params["gamma"], inv_std)
         if self.trainable:
-            self.grads["gamma"] += dgamma
-            self.grads["beta"] += dbeta
+            self._add_to_grad("gamma", dgamma)
+            self._add_to_grad("beta", dbeta)
         return dx
 
     def __repr__(self):

@@ -154,15 +154,14 @@ class Conv2D(Layer):
                              f"{(n, self.out_channels, out_h, out_w)}, got {dy.shape}")
         k, s = self.kernel_size, self.stride
         W2 = self.params["W"].reshape(self.out_channels, -1)
-        dW2 = self.grads["W"].reshape(self.out_channels, -1)  # a view: += lands in grads["W"]
         dx = np.empty_like(x) if input_grad else None
         for i, j in self._chunks(n, out_h, out_w, x.itemsize):
             # (n, C_out, Ho, Wo) -> (C_out, n*Ho*Wo), the layout of Y in forward
             dY = dy[i:j].transpose(1, 0, 2, 3).reshape(self.out_channels, -1)
             if self.trainable:
                 cols = im2col(x[i:j], k, s, pad_top, pad_left, out_h, out_w)
-                dW2 += dY @ cols.T
-                self.grads["b"] += dY.sum(axis=1)
+                self._add_matmul_to_grad("W", dY, cols.T)      # grads["W"] += dY @ cols.T
+                self._add_to_grad("b", dY.sum(axis=1))
             if input_grad:
                 dx[i:j] = col2im(W2.T @ dY, j - i, c, h, w, k, s, pad_top, pad_left,
                                  out_h, out_w)
