@@ -165,7 +165,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--batches", type=int, nargs="+", default=[64, 128])
     ap.add_argument("--iterations", type=int, default=100, help="iterations per timed block")
-    ap.add_argument("--repeats", type=int, default=5, help="timed blocks per candidate (median)")
+    ap.add_argument("--repeats", type=int, default=9,
+                    help="timed blocks per candidate (median; with 9, a few slow rounds on "
+                         "a shared host do not move it)")
     ap.add_argument("--threads", type=int, default=None,
                     help="threads for BLAS, numba and torch (default: what BLAS has now)")
     ap.add_argument("--no-torch", action="store_true")
