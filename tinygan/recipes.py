@@ -82,7 +82,8 @@ RECIPES: dict[str, dict] = {
     # 8.7 / 6.8 (within the seed-to-seed spread, 8.4-8.6), minibatch std with
     # batch 128 for 3,500 iterations 8.7 / 6.3 (seed 1: 8.5 / 5.9); D's lr x2
     # 8.1 / 9.3 or x0.5 8.1 / 8.2 (an unshipped variant of the script that
-    # scaled D's lr).  Before the betas:
+    # scaled D's lr); two D steps per G step for 3,500 iterations (about the
+    # same time) 8.1 / 12.8.  Before the betas:
     # a 10-fold or 3-fold lr decay, 8.1 / 7.1 and 8.1 / 7.5.  Sampling from a
     # truncated normal (sd 0.8) is worse on every measure: score 8.0, 16x.
     # More time does not buy a better score: this recipe for 20,000 iterations
