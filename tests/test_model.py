@@ -5,7 +5,7 @@ import pytest
 
 from tinygan import Sequential
 from tinygan.gradcheck import numerical_grad, rel_error
-from tinygan.layers import BatchNorm, Dense, LeakyReLU, Sigmoid
+from tinygan.layers import BatchNorm, Conv2D, Dense, Flatten, LeakyReLU, Sigmoid
 from tinygan.presets import mnist_mlp, toy_mlp
 
 
@@ -90,9 +90,9 @@ def test_sequential_rejects_non_layers():
 
 
 def _conv_net(seed=0):
-    from tinygan.layers import Conv2D, Flatten
-    return Sequential(Conv2D(2, 3, 3, stride=2, rng=seed, dtype=np.float64), BatchNorm(3, dtype=np.float64),
-                      LeakyReLU(0.2), Flatten(), Dense(3 * 3 * 3, 2, rng=seed + 1, dtype=np.float64))
+    f64 = np.float64
+    return Sequential(Conv2D(2, 3, 3, stride=2, rng=seed, dtype=f64), BatchNorm(3, dtype=f64),
+                      LeakyReLU(0.2), Flatten(), Dense(3 * 3 * 3, 2, rng=seed + 1, dtype=f64))
 
 
 @pytest.mark.parametrize("make, shape", [(_small, (5, 4)), (_conv_net, (4, 2, 5, 5))])

@@ -121,10 +121,10 @@ class TrainConfig:
         if not (isinstance(self.ema, (int, float)) and 0.0 <= self.ema < 1.0):
             raise ConfigError(f"--ema must be in [0, 1) (the decay of the average of G's "
                               f"weights, e.g. 0.999; 0 turns it off), got {self.ema!r}")
-        if not (isinstance(self.beta1, (int, float)) and 0.0 <= self.beta1 < 1.0):
-            raise ConfigError(f"--beta1 must be in [0, 1), got {self.beta1!r}")
-        if not (isinstance(self.beta2, (int, float)) and 0.0 <= self.beta2 < 1.0):
-            raise ConfigError(f"--beta2 must be in [0, 1), got {self.beta2!r}")
+        for name in ("beta1", "beta2"):
+            beta = getattr(self, name)
+            if not (isinstance(beta, (int, float)) and 0.0 <= beta < 1.0):
+                raise ConfigError(f"--{name} must be in [0, 1), got {beta!r}")
         if not (isinstance(self.label_smoothing, (int, float))
                 and 0.0 <= self.label_smoothing < 1.0):
             raise ConfigError(f"--label-smoothing must be in [0, 1) (real targets become "

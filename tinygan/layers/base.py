@@ -20,9 +20,11 @@ Gradients accumulate (``+=``) across ``backward`` calls until ``zero_grad()``,
 as in PyTorch: the discriminator step runs the real batch forward and backward,
 then the fake batch, and the two gradients add up.  ``Sequential.backward(dy,
 accumulate=False)`` is ``zero_grad()`` and ``backward(dy)`` in one: each
-gradient is *written* rather than added, which saves a pass over memory.  Each ``backward`` consumes
-the cache of the ``forward`` just before it, so running forward twice and then
-backward twice is caught instead of silently using the wrong activations.
+gradient is *written* rather than added, which saves a pass over memory.
+
+Each ``backward`` consumes the cache of the ``forward`` just before it, so
+running forward twice and then backward twice is caught instead of silently
+using the wrong activations.
 """
 
 from __future__ import annotations
@@ -72,9 +74,9 @@ class Layer:
         return self.train(False)
 
     def zero_grad(self):
-        for g in self.grads.values():
-            g.fill(0)
-        self._fresh = set(self.grads)   # zeros: writing the next contribution = adding it
+        # Zeros, still marked fresh: writing the next contribution is adding it.
+        self.begin_overwrite()
+        self.end_overwrite()
 
     def begin_overwrite(self):
         """The next backward *writes* every gradient instead of adding to it.

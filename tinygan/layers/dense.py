@@ -69,7 +69,7 @@ class Dense(Layer):
         x = self._take_cache()
         if self.trainable:
             self._add_matmul_to_grad("W", x.T, dy)    # grads["W"] += x.T @ dy
-            self._add_to_grad("b", bias_grad(dy))          # grads["b"] += dy.sum(axis=0)
+            self._add_to_grad("b", bias_grad(dy))     # grads["b"] += dy.sum(axis=0)
         # The first layer of a network need not compute dx: nobody uses it.
         return dy @ self.params["W"].T if input_grad else None
 
