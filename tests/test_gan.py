@@ -5,7 +5,7 @@ import pytest
 
 from tinygan import GAN, Sequential
 from tinygan.gradcheck import numerical_grad, rel_error_norm
-from tinygan.layers import BatchNorm, Dense, LeakyReLU, Sigmoid, Tanh
+from tinygan.layers import BatchNorm, Dense, Dropout, LeakyReLU, Sigmoid, Tanh
 from tinygan.losses import discriminator_loss, generator_loss
 from tinygan.optim import Adam, Optimizer
 from tinygan.presets import mnist_mlp, toy_mlp
@@ -83,6 +83,48 @@ def test_g_step_gradients_match_finite_differences_through_d(loss, backend):
     assert max(errs.values()) < 1e-7
 
 
+def test_g_step_with_d_in_eval_mode_follows_the_gradient_of_the_whole_d(backend):
+    G, _ = _nets(seed=20)
+    D = Sequential(Dense(5, 7, rng=22, dtype=F64), LeakyReLU(0.2), Dropout(0.5, rng=23),
+                   BatchNorm(7, dtype=F64), Dense(7, 1, rng=24, dtype=F64))
+    D.layers[3].buffers["running_mean"][...] = 0.3   # eval mode must use these, not batch stats
+    D.layers[3].buffers["running_var"][...] = 2.0
+    D.layers[2].train(False)                         # a layer already in eval mode stays so
+    z = np.random.default_rng(3).normal(size=(6, 3))
+
+    def g_loss():  # the loss with D in eval mode: deterministic, so finite differences work
+        with G.frozen(), D.frozen(), D.evaluating():
+            return generator_loss(D.forward(G.forward(z)))[0]
+
+    def recorded(**kwargs):
+        rec = Recorder(G.parameters(), lr=1.0)
+        GAN(G, D, latent_dim=3, g_optimizer=rec, rng=0, **kwargs).g_step(z)
+        return rec.seen
+
+    D.layers[2].train(True)
+    dropout_state = D.layers[2].rng.bit_generator.state
+    seen = recorded(d_eval_in_g_step=True)
+    assert D.layers[2].rng.bit_generator.state == dropout_state   # no mask was drawn
+    assert [layer.training for layer in D] == [True] * 5          # modes restored
+    errs = {p.name: rel_error_norm(seen[p.name], numerical_grad(g_loss, p.value))
+            for p in G.parameters()}
+    print("G phase through D in eval mode:", {k: f"{v:.1e}" for k, v in errs.items()})
+    assert max(errs.values()) < 1e-7
+    # Without the option, G learns from D in training mode: another gradient.
+    default = recorded()
+    assert max(rel_error_norm(default[k], seen[k]) for k in seen) > 1e-2
+
+
+def test_train_step_gives_g_a_batch_scaled_by_g_batch_scale(backend):
+    G, D = toy_mlp(rng=0)
+    gan = GAN(G, D, latent_dim=2, g_batch_scale=3, rng=0)
+    sizes = []
+    forward = G.forward
+    G.forward = lambda z: sizes.append(len(z)) or forward(z)
+    gan.train_step(np.zeros((8, 2), np.float32))
+    assert sizes == [8, 24]    # phase 1: as many fakes as reals; phase 2: three times as many
+
+
 def test_g_step_leaves_d_bit_identical_and_computes_no_d_gradients(backend):
     G, D = mnist_mlp(rng=0)
     gan = GAN(G, D, latent_dim=100, rng=1)
@@ -152,7 +194,9 @@ def test_bad_gan_settings_are_rejected():
     for kwargs, msg in [({"loss": "hinge"}, "unknown loss 'hinge'"),
                         ({"noise": "cauchy"}, "unknown noise 'cauchy'"),
                         ({"d_steps": 0}, "d_steps must be at least 1"),
-                        ({"label_smoothing": -0.1}, "label_smoothing")]:
+                        ({"label_smoothing": -0.1}, "label_smoothing"),
+                        ({"g_batch_scale": 0}, "g_batch_scale must be a positive integer"),
+                        ({"g_batch_scale": 1.5}, "g_batch_scale must be a positive integer")]:
         with pytest.raises(ValueError, match=msg):
             GAN(G, D, latent_dim=2, **kwargs)
     gan = GAN(G, D, latent_dim=2, rng=0)

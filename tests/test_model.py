@@ -56,6 +56,18 @@ def test_train_eval_and_trainable_switches_reach_every_layer():
     assert not net.trainable
 
 
+def test_evaluating_restores_each_layers_own_mode_even_after_an_error():
+    net = _small()
+    net.layers[0].train(False)                 # a mixed model: one layer already in eval mode
+    before = [layer.training for layer in net]
+    with net.evaluating():
+        assert not any(layer.training for layer in net)
+    assert [layer.training for layer in net] == before
+    with pytest.raises(RuntimeError), net.evaluating():
+        raise RuntimeError("boom")
+    assert [layer.training for layer in net] == before
+
+
 def test_state_dict_round_trip_and_mismatch_errors():
     a, b = _small(seed=0), _small(seed=5)
     a.forward(np.random.default_rng(0).normal(size=(8, 4)))  # move running statistics

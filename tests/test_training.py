@@ -237,6 +237,8 @@ def test_batch_larger_than_the_data_is_rejected_before_writing(tmp_path, small_m
     ({"batch_size": 1}, "--batch-size must be an integer >= 2"),
     ({"lr": -1.0}, "--lr must be a positive number"),
     ({"label_smoothing": 1.0}, "--label-smoothing must be in"),
+    ({"g_batch_scale": 0}, "--g-batch-scale must be an integer >= 1"),
+    ({"d_eval_in_g_step": "yes"}, "d_eval_in_g_step must be true or false"),
 ])
 def test_bad_settings_are_rejected(tmp_path, bad, pattern):
     with pytest.raises(ConfigError, match=pattern):

@@ -55,6 +55,8 @@ class TrainConfig:
     label_smoothing: float | None = None
     d_half_batch: bool | None = None
     feature_matching: bool | None = None
+    g_batch_scale: int | None = None      # G's batch = g_batch_scale x batch_size
+    d_eval_in_g_step: bool | None = None  # G learns from D in eval mode (no dropout)
     ema: float | None = None              # decay of G's weight average; 0: off
     pack: int | None = None               # architecture options: change D's shape
     minibatch_std: bool | None = None
@@ -109,6 +111,7 @@ class TrainConfig:
         _check_int("batch-size", self.batch_size, 2, why=" (BatchNorm needs batch statistics)")
         _check_int("latent-dim", self.latent_dim, 1)
         _check_int("d-steps", self.d_steps, 1)
+        _check_int("g-batch-scale", self.g_batch_scale, 1)
         _check_int("seed", self.seed, 0)
         for name in ("sample_every", "checkpoint_every", "log_every"):
             _check_int(name.replace("_", "-"), getattr(self, name), 1)
@@ -138,7 +141,7 @@ class TrainConfig:
             raise ConfigError(f"unknown dtype {self.dtype!r}; choose one of {', '.join(DTYPES)}")
         if not isinstance(self.out, str) or not self.out:
             raise ConfigError(f"--out must be a directory name, got {self.out!r}")
-        for name in ("d_half_batch", "feature_matching", "minibatch_std"):
+        for name in ("d_half_batch", "feature_matching", "d_eval_in_g_step", "minibatch_std"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if not isinstance(self.extra, dict):

@@ -70,6 +70,15 @@ class GAN:
         Salimans et al. (2016): G minimises ``||mean f(real) - mean f(G(z))||^2``
         where f is D's penultimate layer (everything but its last layer), instead
         of the loss chosen by ``loss``.  ``g_step`` then needs a real batch.
+    g_batch_scale : int
+        ``train_step`` gives G ``g_batch_scale`` times as many fakes as the real
+        batch D saw.  G's gradient is a mean over its batch: a larger batch
+        gives a less noisy direction from the same D, at the cost of a longer
+        G step.
+    d_eval_in_g_step : bool
+        Phase 2 runs D in eval mode (no dropout; BatchNorm's running statistics):
+        G follows the gradient of the whole D, not of one randomly thinned copy
+        of it.  Phase 1 is unchanged, so dropout still regularises D.
     ema : float
         0 (off), or the decay of an exponential moving average of G's weights
         (:class:`tinygan.ema.WeightAverage`), updated after every ``train_step``;
@@ -82,7 +91,8 @@ class GAN:
                  g_optimizer=None, d_optimizer=None, loss: str = "non-saturating",
                  noise: str = "normal", d_steps: int = 1, label_smoothing: float = 0.0,
                  d_half_batch: bool = False, pack: int = 1, feature_matching: bool = False,
-                 ema: float = 0.0, rng=None):
+                 g_batch_scale: int = 1, d_eval_in_g_step: bool = False, ema: float = 0.0,
+                 rng=None):
         if loss not in GENERATOR_LOSSES:
             raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(GENERATOR_LOSSES)}")
         if noise not in NOISES:
@@ -102,6 +112,10 @@ class GAN:
             raise ValueError(f"pack must be a positive integer (samples D judges together), "
                              f"got {pack!r}")
         self.pack, self.feature_matching = int(pack), bool(feature_matching)
+        if int(g_batch_scale) != g_batch_scale or g_batch_scale < 1:
+            raise ValueError(f"g_batch_scale must be a positive integer (G's batch as a multiple "
+                             f"of D's), got {g_batch_scale!r}")
+        self.g_batch_scale, self.d_eval_in_g_step = int(g_batch_scale), bool(d_eval_in_g_step)
         self.g_ema = WeightAverage(generator, ema) if ema else None
         self.rng = np.random.default_rng(rng)
         self.dtype = generator.parameters()[0].value.dtype
@@ -162,7 +176,8 @@ class GAN:
                 raise ValueError("g_step needs z or batch_size")
             z = self.sample_noise(batch_size)
         fake = G.forward(z)
-        with D.frozen():  # D passes the gradient to its input; its weights never move
+        # D passes the gradient to its input; its weights never move
+        with D.frozen(), (D.evaluating() if self.d_eval_in_g_step else nullcontext()):
             if self.feature_matching:
                 g_loss, logits, d_fake = self._feature_matching(fake, real)
             else:
@@ -187,7 +202,8 @@ class GAN:
             batch = next_real()
             n = len(batch)
             stats = self.d_step(batch[: max(1, n // 2)] if self.d_half_batch else batch)
-        stats.update(self.g_step(batch_size=n, real=batch if self.feature_matching else None))
+        stats.update(self.g_step(batch_size=n * self.g_batch_scale,
+                                 real=batch if self.feature_matching else None))
         if self.g_ema is not None:
             self.g_ema.update()
         return stats
@@ -231,16 +247,10 @@ class GAN:
         on a fixed noise batch.  G is exactly as before after the block.
         """
         G = self.generator
-        was_training = [layer.training for layer in G]
         averaged = (self.g_ema.applied(self.sample_noise(CALIBRATION, rng=CALIBRATION_SEED))
                     if self.g_ema else nullcontext())
-        try:
-            with G.frozen(), averaged:
-                G.eval()
-                yield G
-        finally:
-            for layer, mode in zip(G, was_training):
-                layer.train(mode)
+        with G.frozen(), averaged, G.evaluating():
+            yield G
 
     def generate(self, z: np.ndarray) -> np.ndarray:
         """G(z) for pictures and metrics, drawn as :meth:`sampling` says.  Changes nothing in G."""

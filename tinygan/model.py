@@ -112,6 +112,17 @@ class Sequential:
             layer.trainable = bool(value)
 
     @contextmanager
+    def evaluating(self):
+        """``with model.evaluating():`` -- eval mode inside the block, each layer's mode as before after it."""
+        before = [layer.training for layer in self.layers]
+        self.eval()
+        try:
+            yield self
+        finally:
+            for layer, mode in zip(self.layers, before):
+                layer.train(mode)
+
+    @contextmanager
     def frozen(self):
         """``with model.frozen():`` -- not trainable inside the block, as before after it."""
         before = [layer.trainable for layer in self.layers]

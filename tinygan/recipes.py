@@ -22,7 +22,8 @@ from __future__ import annotations
 # setting existed were trained with (see TrainConfig.from_dict).
 FALLBACK = dict(iterations=5_000, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999, d_steps=1,
                 label_smoothing=0.0, d_half_batch=False, feature_matching=False, lr_decay=1.0,
-                ema=0.0, pack=1, minibatch_std=False, d_dropout=0.0)
+                g_batch_scale=1, d_eval_in_g_step=False, ema=0.0, pack=1, minibatch_std=False,
+                d_dropout=0.0)
 
 # Which architecture options each preset's builder accepts.
 ARCH_OPTIONS = {

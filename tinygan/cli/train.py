@@ -19,8 +19,9 @@ from tinygan.training import Trainer
 # Command-line option -> TrainConfig field (argparse's dest is the same name).
 OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", "lr_decay",
            "beta1", "beta2", "loss", "noise", "d_steps", "label_smoothing", "d_half_batch",
-           "feature_matching", "ema", "pack", "minibatch_std", "d_dropout", "seed", "sample_every",
-           "checkpoint_every", "log_every", "eval_every", "dtype", "out")
+           "feature_matching", "g_batch_scale", "d_eval_in_g_step", "ema", "pack",
+           "minibatch_std", "d_dropout", "seed", "sample_every", "checkpoint_every", "log_every",
+           "eval_every", "dtype", "out")
 
 
 def _recipe(text: str, example: str = "") -> str:
@@ -74,6 +75,10 @@ def add_parser(subparsers):
                      help=_recipe("Keras DCGAN schedule: D sees half a batch of real and of fake"))
     opt.add_argument("--feature-matching", action=argparse.BooleanOptionalAction,
                      help=_recipe("G matches the mean of D's features of real data"))
+    opt.add_argument("--g-batch-scale", type=int, help=_recipe(
+        "G's batch as a multiple of --batch-size: G's step draws this many times as many fakes"))
+    opt.add_argument("--d-eval-in-g-step", action=argparse.BooleanOptionalAction,
+                     help=_recipe("G's step runs D in eval mode (no dropout)"))
     opt.add_argument("--ema", type=float, help=_recipe(
         "decay of a moving average of G's weights, which samples and pictures are drawn "
         "with; 0: off", "; 0.999 for mnist-mlp"))
