@@ -365,3 +365,10 @@ print(f"one generator step: {step:,} FLOPs; a trainable D would add {sum(flops):
 # * $\partial L_G/\partial x$ is $D$'s instruction to $G$, in pixel space.
 # * Finite differences *through* $D$ confirm $G$'s gradient: the relative error
 #   is at the $10^{-8}$ level.
+# * *Frozen* is not *eval mode*. `frozen()` keeps $D$'s weights still; the
+#   layers still run as in training, so a $D$ with dropout hands $G$ the
+#   gradient of a randomly thinned copy of itself. `D.evaluating()` switches
+#   dropout off (and BatchNorm to its running statistics);
+#   `GAN(d_eval_in_g_step=True)` does both in phase 2, so $G$ follows the
+#   gradient of the whole $D$. The MNIST recipe uses it (`tinygan/recipes.py`
+#   says what it buys); phase 1 keeps dropout, which is what regularises $D$.
