@@ -6,7 +6,7 @@ import pytest
 from tinygan import GAN, Sequential
 from tinygan.gradcheck import numerical_grad, rel_error_norm
 from tinygan.layers import BatchNorm, Dense, Dropout, LeakyReLU, Sigmoid, Tanh
-from tinygan.losses import discriminator_loss, generator_loss
+from tinygan.losses import discriminator_loss, generator_loss, info_loss
 from tinygan.optim import Adam, Optimizer
 from tinygan.presets import mnist_mlp, toy_mlp
 
@@ -125,6 +125,68 @@ def test_train_step_gives_g_a_batch_scaled_by_g_batch_scale(backend):
     assert sizes == [8, 24]    # phase 1: as many fakes as reals; phase 2: three times as many
 
 
+K = 3  # values of the InfoGAN code in the tests below
+
+
+def _info_nets(seed=30):
+    """_nets with G reading z (3) + a one-hot code (K) and D giving 1 + K outputs."""
+    G = Sequential(Dense(3 + K, 8, rng=seed, dtype=F64), LeakyReLU(0.2), BatchNorm(8, dtype=F64),
+                   Dense(8, 5, rng=seed + 1, dtype=F64), Tanh())
+    D = Sequential(Dense(5, 7, rng=seed + 2, dtype=F64), LeakyReLU(0.2),
+                   Dense(7, 1 + K, rng=seed + 3, dtype=F64))
+    return G, D
+
+
+def test_d_step_with_codes_matches_finite_differences_of_d_and_q_losses(backend):
+    G, D = _info_nets()
+    rec = Recorder(D.parameters(), lr=1.0)
+    gan = GAN(G, D, latent_dim=3, d_optimizer=rec, label_smoothing=0.1, codes=K,
+              info_weight=0.7, rng=0)
+    real, z = np.random.default_rng(1).normal(size=(6, 5)), gan.sample_noise(6, rng=2)
+
+    def loss():   # BCE on the logit column, plus lambda * CE of Q on the fakes only
+        with G.frozen(), D.frozen():
+            out_r, out_f = D.forward(real), D.forward(G.forward(z))
+            d_loss = discriminator_loss(out_r[:, :1], out_f[:, :1], 0.1)[0]
+            return d_loss + 0.7 * info_loss(out_f[:, 1:], z[:, 3:])[0]
+
+    gan.d_step(real, z)
+    errs = {p.name: rel_error_norm(rec.seen[p.name], numerical_grad(loss, p.value))
+            for p in D.parameters()}
+    print("D phase with codes:", {k: f"{v:.1e}" for k, v in errs.items()})
+    assert max(errs.values()) < 1e-7
+
+
+def test_g_step_with_codes_matches_finite_differences_through_d(backend):
+    G, D = _info_nets(seed=40)
+    rec = Recorder(G.parameters(), lr=1.0)
+    gan = GAN(G, D, latent_dim=3, g_optimizer=rec, codes=K, info_weight=0.7, rng=0)
+    z = gan.sample_noise(6, rng=3)
+
+    def loss():
+        with G.frozen(), D.frozen():
+            out = D.forward(G.forward(z))
+            return generator_loss(out[:, :1])[0] + 0.7 * info_loss(out[:, 1:], z[:, 3:])[0]
+
+    stats = gan.g_step(z)
+    assert stats["g_loss"] == pytest.approx(loss(), rel=1e-12)
+    errs = {p.name: rel_error_norm(rec.seen[p.name], numerical_grad(loss, p.value))
+            for p in G.parameters()}
+    print("G phase with codes:", {k: f"{v:.1e}" for k, v in errs.items()})
+    assert max(errs.values()) < 1e-7
+
+
+def test_noise_with_codes_is_z_then_a_uniform_one_hot_code():
+    G, D = _info_nets()
+    z = GAN(G, D, latent_dim=3, codes=K, rng=0).sample_noise(3000, rng=5)
+    assert z.shape == (3000, 3 + K)
+    # z first, drawn exactly as without codes; then one 1 per row
+    np.testing.assert_array_equal(z[:, :3], GAN(*_nets(), latent_dim=3).sample_noise(3000, rng=5))
+    assert set(np.unique(z[:, 3:])) == {0.0, 1.0} and np.all(z[:, 3:].sum(axis=1) == 1)
+    counts = z[:, 3:].sum(axis=0)
+    assert counts.min() > 0.9 * 1000 and counts.max() < 1.1 * 1000   # ~1000 each
+
+
 def test_g_step_leaves_d_bit_identical_and_computes_no_d_gradients(backend):
     G, D = mnist_mlp(rng=0)
     gan = GAN(G, D, latent_dim=100, rng=1)
@@ -196,7 +258,11 @@ def test_bad_gan_settings_are_rejected():
                         ({"d_steps": 0}, "d_steps must be at least 1"),
                         ({"label_smoothing": -0.1}, "label_smoothing"),
                         ({"g_batch_scale": 0}, "g_batch_scale must be a positive integer"),
-                        ({"g_batch_scale": 1.5}, "g_batch_scale must be a positive integer")]:
+                        ({"g_batch_scale": 1.5}, "g_batch_scale must be a positive integer"),
+                        ({"codes": 1}, "codes must be 0 \\(off\\) or"),
+                        ({"codes": 4, "pack": 2}, "cannot be combined with pack"),
+                        ({"codes": 4, "feature_matching": True}, "feature_matching"),
+                        ({"codes": 4, "info_weight": 0.0}, "info_weight must be positive")]:
         with pytest.raises(ValueError, match=msg):
             GAN(G, D, latent_dim=2, **kwargs)
     gan = GAN(G, D, latent_dim=2, rng=0)

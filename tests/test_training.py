@@ -91,9 +91,11 @@ def test_ring_run_draws_scatters(tmp_path):
 
 
 REMEDIES = {"pack": 2, "minibatch_std": True, "d_dropout": 0.3, "lr_decay": 0.1, "ema": 0.9}
+INFOGAN = {"codes": 4, "info_weight": 0.5, "d_dropout": 0.3, "d_eval_in_g_step": True,
+           "g_batch_scale": 2}
 
 
-@pytest.mark.parametrize("recipe", [{}, REMEDIES], ids=["plain", "remedies"])
+@pytest.mark.parametrize("recipe", [{}, REMEDIES, INFOGAN], ids=["plain", "remedies", "infogan"])
 def test_resume_is_bit_exact(tmp_path, small_mnist, recipe):
     """8 iterations straight == 4, then resume to 8 (crossing an epoch of 5 batches).
 
@@ -239,6 +241,10 @@ def test_batch_larger_than_the_data_is_rejected_before_writing(tmp_path, small_m
     ({"label_smoothing": 1.0}, "--label-smoothing must be in"),
     ({"g_batch_scale": 0}, "--g-batch-scale must be an integer >= 1"),
     ({"d_eval_in_g_step": "yes"}, "d_eval_in_g_step must be true or false"),
+    ({"codes": 1}, "--codes must be 0 \\(off\\) or at least 2"),
+    ({"codes": 10, "pack": 2}, "--codes cannot be combined with --pack"),
+    ({"info_weight": 0.0}, "--info-weight must be a positive number"),
+    ({"dataset": "ring", "codes": 4}, "--codes is not an option of preset mixture-mlp"),
 ])
 def test_bad_settings_are_rejected(tmp_path, bad, pattern):
     with pytest.raises(ConfigError, match=pattern):

@@ -27,8 +27,8 @@ def build_gan(config: TrainConfig, model_rng=None, gan_rng=None) -> GAN:
                d_optimizer=Adam(D.parameters(), lr=c.lr, beta1=c.beta1, beta2=c.beta2),
                loss=c.loss, noise=c.noise, d_steps=c.d_steps, label_smoothing=c.label_smoothing,
                d_half_batch=c.d_half_batch, pack=c.pack, feature_matching=c.feature_matching,
-               g_batch_scale=c.g_batch_scale, d_eval_in_g_step=c.d_eval_in_g_step, ema=c.ema,
-               rng=gan_rng)
+               g_batch_scale=c.g_batch_scale, d_eval_in_g_step=c.d_eval_in_g_step,
+               codes=c.codes, info_weight=c.info_weight, ema=c.ema, rng=gan_rng)
 
 
 def load_gan(ckpt: Checkpoint) -> tuple[GAN, TrainConfig]:

@@ -57,6 +57,8 @@ class TrainConfig:
     feature_matching: bool | None = None
     g_batch_scale: int | None = None      # G's batch = g_batch_scale x batch_size
     d_eval_in_g_step: bool | None = None  # G learns from D in eval mode (no dropout)
+    codes: int | None = None              # InfoGAN: values of the categorical code; 0: off
+    info_weight: float | None = None      # InfoGAN: weight of the code's loss
     ema: float | None = None              # decay of G's weight average; 0: off
     pack: int | None = None               # architecture options: change D's shape
     minibatch_std: bool | None = None
@@ -147,14 +149,24 @@ class TrainConfig:
         if not isinstance(self.extra, dict):
             raise ConfigError(f"extra must be a mapping, got {self.extra!r}")
         _check_int("pack", self.pack, 1)
+        _check_int("codes", self.codes, 0)
+        if self.codes == 1:
+            raise ConfigError("--codes must be 0 (off) or at least 2 (the number of values of "
+                              "InfoGAN's categorical code), got 1")
+        if not (isinstance(self.info_weight, (int, float)) and math.isfinite(self.info_weight)
+                and self.info_weight > 0):
+            raise ConfigError(f"--info-weight must be a positive number, got {self.info_weight!r}")
         if not (isinstance(self.d_dropout, (int, float)) and 0.0 <= self.d_dropout < 1.0):
             raise ConfigError(f"--d-dropout must be in [0, 1), got {self.d_dropout!r}")
-        for name in ("pack", "minibatch_std", "d_dropout"):
+        for name in ("pack", "minibatch_std", "d_dropout", "codes"):
             if (getattr(self, name) != FALLBACK[name]
                     and name not in ARCH_OPTIONS.get(self.preset, ())):
                 raise ConfigError(f"--{name.replace('_', '-')} is not an option of preset "
                                   f"{self.preset}; presets that take it: "
                                   f"{', '.join(p for p, o in ARCH_OPTIONS.items() if name in o)}")
+        if self.codes and (self.pack > 1 or self.feature_matching):
+            raise ConfigError("--codes cannot be combined with --pack > 1 or --feature-matching "
+                              "(Q reads one sample per row, with its own loss)")
         if self.batch_size % self.pack:
             raise ConfigError(f"--pack {self.pack}: the batch size ({self.batch_size}) must be "
                               f"divisible by it, since D judges packs of {self.pack} samples")

@@ -28,7 +28,7 @@ from typing import Callable
 
 import numpy as np
 
-from tinygan.losses import GENERATOR_LOSSES, bce, generator_loss
+from tinygan.losses import GENERATOR_LOSSES, bce, generator_loss, info_loss
 from tinygan.ema import WeightAverage
 from tinygan.model import Sequential
 from tinygan.optim import Adam
@@ -79,6 +79,16 @@ class GAN:
         Phase 2 runs D in eval mode (no dropout; BatchNorm's running statistics):
         G follows the gradient of the whole D, not of one randomly thinned copy
         of it.  Phase 1 is unchanged, so dropout still regularises D.
+    codes : int
+        InfoGAN (Chen et al. 2016) with one categorical code: 0 (off) or K >= 2.
+        The noise is z followed by a one-hot code c drawn uniformly from K
+        values, so G reads ``latent_dim + K`` inputs; D has ``1 + K`` outputs,
+        the real/fake logit then Q's logits for c.  D (on the fakes of phase 1)
+        and G (phase 2) both minimise ``info_weight * CE(Q(G(z, c)), c)``: G
+        must draw K kinds of sample that D can tell apart.  No labels are used;
+        on MNIST the kinds become digits, and fewer samples fall between two.
+    info_weight : float
+        The weight lambda of that loss (positive).
     ema : float
         0 (off), or the decay of an exponential moving average of G's weights
         (:class:`tinygan.ema.WeightAverage`), updated after every ``train_step``;
@@ -91,8 +101,8 @@ class GAN:
                  g_optimizer=None, d_optimizer=None, loss: str = "non-saturating",
                  noise: str = "normal", d_steps: int = 1, label_smoothing: float = 0.0,
                  d_half_batch: bool = False, pack: int = 1, feature_matching: bool = False,
-                 g_batch_scale: int = 1, d_eval_in_g_step: bool = False, ema: float = 0.0,
-                 rng=None):
+                 g_batch_scale: int = 1, d_eval_in_g_step: bool = False, codes: int = 0,
+                 info_weight: float = 1.0, ema: float = 0.0, rng=None):
         if loss not in GENERATOR_LOSSES:
             raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(GENERATOR_LOSSES)}")
         if noise not in NOISES:
@@ -116,19 +126,32 @@ class GAN:
             raise ValueError(f"g_batch_scale must be a positive integer (G's batch as a multiple "
                              f"of D's), got {g_batch_scale!r}")
         self.g_batch_scale, self.d_eval_in_g_step = int(g_batch_scale), bool(d_eval_in_g_step)
+        if int(codes) != codes or codes < 0 or codes == 1:
+            raise ValueError(f"codes must be 0 (off) or the number of values of InfoGAN's "
+                             f"categorical code, >= 2; got {codes!r}")
+        if codes and (pack > 1 or feature_matching):
+            raise ValueError("codes (InfoGAN) needs D to judge one sample per row with its own "
+                             "loss: it cannot be combined with pack > 1 or feature_matching")
+        if not info_weight > 0:
+            raise ValueError(f"info_weight must be positive, got {info_weight!r}")
+        self.codes, self.info_weight = int(codes), float(info_weight)
         self.g_ema = WeightAverage(generator, ema) if ema else None
         self.rng = np.random.default_rng(rng)
         self.dtype = generator.parameters()[0].value.dtype
 
     # -- noise ---------------------------------------------------------------------
     def sample_noise(self, n: int, rng=None) -> np.ndarray:
-        """n latent vectors, shape (n, latent_dim), in the generator's dtype."""
+        """n latent vectors in the generator's dtype: shape (n, latent_dim), or with
+        ``codes`` (n, latent_dim + codes), z then a one-hot code."""
         rng = self.rng if rng is None else np.random.default_rng(rng)
         shape = (int(n), self.latent_dim)
         if self.noise == "normal":
             z = rng.standard_normal(shape, dtype=np.float64)
         else:
             z = rng.uniform(-1.0, 1.0, size=shape)
+        if self.codes:
+            c = rng.integers(0, self.codes, size=int(n))
+            z = np.concatenate([z, np.eye(self.codes)[c]], axis=1)
         return z.astype(self.dtype)
 
     # -- phase 1 -------------------------------------------------------------------
@@ -148,12 +171,14 @@ class GAN:
         # forwards first would overwrite the real batch's cached activations.)
         # The first backward *replaces* last step's gradients (zero_grad() and
         # backward in one pass); the second adds to them.
-        logits_real = D.forward(self._pack(real))
+        logits_real, _ = self._heads(D.forward(self._pack(real)))
         loss_real, d_real = bce(logits_real, 1.0 - self.label_smoothing)
-        D.backward(0.5 * d_real, input_grad=False, accumulate=False)
-        logits_fake = D.forward(self._pack(fake))
+        # Q learns the codes from the fakes only: real images have none
+        D.backward(self._output_grad(0.5 * d_real), input_grad=False, accumulate=False)
+        logits_fake, q_fake = self._heads(D.forward(self._pack(fake)))
         loss_fake, d_fake = bce(logits_fake, 0.0)
-        D.backward(0.5 * d_fake, input_grad=False)
+        _, d_q = self._info(q_fake, z)
+        D.backward(self._output_grad(0.5 * d_fake, d_q), input_grad=False)
         self.d_optimizer.step()
         correct = np.count_nonzero(logits_real > 0) + np.count_nonzero(logits_fake <= 0)
         return {"d_loss": 0.5 * (loss_real + loss_fake),
@@ -181,9 +206,12 @@ class GAN:
             if self.feature_matching:
                 g_loss, logits, d_fake = self._feature_matching(fake, real)
             else:
-                logits = D.forward(self._pack(fake))
+                logits, q = self._heads(D.forward(self._pack(fake)))
                 g_loss, d_logits = generator_loss(logits, self.loss)
-                d_fake = D.backward(d_logits)      # dL/d(fake): "what D tells G to change"
+                info, d_q = self._info(q, z)
+                g_loss += info
+                # dL/d(fake): "what D tells G to change"
+                d_fake = D.backward(self._output_grad(d_logits, d_q))
             d_fake = d_fake.reshape(fake.shape)    # unpack: each sample gets its own slice
         # nobody needs dL/dz; G's gradients are replaced, not added to (no zero_grad)
         G.backward(d_fake, input_grad=False, accumulate=False)
@@ -207,6 +235,28 @@ class GAN:
         if self.g_ema is not None:
             self.g_ema.update()
         return stats
+
+    # -- InfoGAN's code -------------------------------------------------------------
+    def _heads(self, out: np.ndarray):
+        """D's output -> (real/fake logits (N, 1), Q's code logits (N, K) or None)."""
+        return (out[:, :1], out[:, 1:]) if self.codes else (out, None)
+
+    def _info(self, q: np.ndarray | None, z: np.ndarray):
+        """``info_weight * CE(q, code of z)`` and its gradient w.r.t. q; (0, None) without codes."""
+        if q is None:
+            return 0.0, None
+        loss, d_q = info_loss(q, z[:, self.latent_dim:])
+        return self.info_weight * loss, self.info_weight * d_q
+
+    def _output_grad(self, d_logits: np.ndarray, d_q: np.ndarray | None = None) -> np.ndarray:
+        """dL/d(D's output): the logits' gradient beside Q's (zero when Q has no loss)."""
+        if not self.codes:
+            return d_logits
+        grad = np.zeros((len(d_logits), 1 + self.codes), d_logits.dtype)
+        grad[:, :1] = d_logits
+        if d_q is not None:
+            grad[:, 1:] = d_q
+        return grad
 
     # -- remedies for mode collapse ------------------------------------------------
     def _pack(self, x: np.ndarray) -> np.ndarray:

@@ -22,7 +22,10 @@ Every function returns ``(loss, gradient w.r.t. each logits array)``.
 
 from __future__ import annotations
 
+import numpy as np
+
 from tinygan.kernels import bce_with_logits
+from tinygan.metrics.softmax import softmax_cross_entropy
 
 GENERATOR_LOSSES = ("non-saturating", "minimax")
 
@@ -55,3 +58,13 @@ def generator_loss(logits_fake, kind: str = "non-saturating"):
         loss, d = bce_with_logits(logits_fake, 0.0)       # -log(1 - D(G(z)))
         return -loss, -d                                  # so this is +log(1 - D(G(z)))
     raise ValueError(f"unknown generator loss {kind!r}: choose one of {', '.join(GENERATOR_LOSSES)}")
+
+
+def info_loss(q_logits, codes_onehot):
+    """InfoGAN's loss: softmax cross-entropy of Q's logits (N, K) against the one-hot
+    codes (N, K) G was given, ``(loss, dq_logits)``; dq = (softmax(q) - code) / N.
+
+    Minimising it maximises a lower bound on the mutual information between the
+    code and the sample (Chen et al. 2016, eq. 4; the code's entropy is constant).
+    """
+    return softmax_cross_entropy(q_logits, np.argmax(codes_onehot, axis=1))

@@ -113,7 +113,8 @@ class Sequential:
 
     @contextmanager
     def evaluating(self):
-        """``with model.evaluating():`` -- eval mode inside the block, each layer's mode as before after it."""
+        """``with model.evaluating():`` -- eval mode inside the block; after it, each
+        layer back in the mode it had (a model may mix modes)."""
         before = [layer.training for layer in self.layers]
         self.eval()
         try:

@@ -14,7 +14,7 @@ from tinygan.model import Sequential
 
 
 def mnist_mlp(latent_dim: int = 100, *, pack: int = 1, minibatch_std: bool = False,
-              d_dropout: float = 0.0, rng=None, dtype=np.float32):
+              d_dropout: float = 0.0, codes: int = 0, rng=None, dtype=np.float32):
     """The MLP GAN of the classic Keras MNIST tutorial.
 
     ::
@@ -40,10 +40,14 @@ def mnist_mlp(latent_dim: int = 100, *, pack: int = 1, minibatch_std: bool = Fal
         Put :class:`~tinygan.layers.minibatch.MinibatchStd` before D's first layer.
     d_dropout : float
         Dropout with this rate after each of D's hidden activations.
+    codes : int
+        InfoGAN's categorical code (train with ``GAN(..., codes=codes)``): G reads
+        z and a one-hot code, (latent_dim + codes) inputs, and D's last layer has
+        ``1 + codes`` outputs, the real/fake logit then Q's code logits.
     """
     from tinygan.layers.minibatch import MinibatchStd
     rng = np.random.default_rng(rng)
-    g_layers, width = [], latent_dim
+    g_layers, width = [], latent_dim + codes
     for out in (256, 512, 1024):
         g_layers += [Dense(width, out, rng=rng, dtype=dtype), LeakyReLU(0.2),
                      BatchNorm(out, momentum=0.8, dtype=dtype)]
@@ -57,7 +61,7 @@ def mnist_mlp(latent_dim: int = 100, *, pack: int = 1, minibatch_std: bool = Fal
         if d_dropout:  # its own generator, spawned from rng: masks follow from the seed
             d_layers.append(Dropout(d_dropout, rng=rng.spawn(1)[0]))
         width = out
-    D = Sequential(*d_layers, Dense(width, 1, rng=rng, dtype=dtype))
+    D = Sequential(*d_layers, Dense(width, 1 + codes, rng=rng, dtype=dtype))
     return G, D
 
 

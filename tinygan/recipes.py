@@ -10,7 +10,7 @@ Two kinds of settings appear here:
 
 * training settings -- fields of :class:`tinygan.config.TrainConfig` such as
   ``lr`` or ``label_smoothing``;
-* architecture options -- ``pack``, ``minibatch_std``, ``d_dropout``: the
+* architecture options -- ``pack``, ``minibatch_std``, ``d_dropout``, ``codes``: the
   preset's builder takes them (see :mod:`tinygan.presets`), so only presets
   listed in :data:`ARCH_OPTIONS` accept them.
 """
@@ -22,12 +22,12 @@ from __future__ import annotations
 # setting existed were trained with (see TrainConfig.from_dict).
 FALLBACK = dict(iterations=5_000, batch_size=64, lr=2e-4, beta1=0.5, beta2=0.999, d_steps=1,
                 label_smoothing=0.0, d_half_batch=False, feature_matching=False, lr_decay=1.0,
-                g_batch_scale=1, d_eval_in_g_step=False, ema=0.0, pack=1, minibatch_std=False,
-                d_dropout=0.0)
+                g_batch_scale=1, d_eval_in_g_step=False, codes=0, info_weight=1.0, ema=0.0,
+                pack=1, minibatch_std=False, d_dropout=0.0)
 
 # Which architecture options each preset's builder accepts.
 ARCH_OPTIONS = {
-    "mnist-mlp": ("pack", "minibatch_std", "d_dropout"),
+    "mnist-mlp": ("pack", "minibatch_std", "d_dropout", "codes"),
     "toy-mlp": (),
     "mixture-mlp": ("pack", "minibatch_std"),
     "mnist-dcgan": (),

@@ -19,9 +19,9 @@ from tinygan.training import Trainer
 # Command-line option -> TrainConfig field (argparse's dest is the same name).
 OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", "lr_decay",
            "beta1", "beta2", "loss", "noise", "d_steps", "label_smoothing", "d_half_batch",
-           "feature_matching", "g_batch_scale", "d_eval_in_g_step", "ema", "pack",
-           "minibatch_std", "d_dropout", "seed", "sample_every", "checkpoint_every", "log_every",
-           "eval_every", "dtype", "out")
+           "feature_matching", "g_batch_scale", "d_eval_in_g_step", "codes", "info_weight",
+           "ema", "pack", "minibatch_std", "d_dropout", "seed", "sample_every",
+           "checkpoint_every", "log_every", "eval_every", "dtype", "out")
 
 
 def _recipe(text: str, example: str = "") -> str:
@@ -52,6 +52,11 @@ def add_parser(subparsers):
                       help=_recipe("a minibatch standard-deviation feature in D"))
     data.add_argument("--d-dropout", type=float,
                       help=_recipe("dropout rate after D's hidden layers"))
+    data.add_argument("--codes", type=int, help=_recipe(
+        "InfoGAN: G also reads a one-hot code with this many values, which D learns to "
+        "read back; 0: off"))
+    data.add_argument("--info-weight", type=float,
+                      help=_recipe("InfoGAN: weight of the code's loss"))
     opt = p.add_argument_group("optimisation")
     opt.add_argument("--iterations", type=int, help=_recipe(
         "total generator steps", f"; {DEFAULT_ITERATIONS} for mnist-mlp"))
