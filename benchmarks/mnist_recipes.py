@@ -59,7 +59,7 @@ def main(argv=None):
     c = TrainConfig(iterations=args.iterations, seed=args.seed, **dict(args.settings)).resolved()
     print({k: getattr(c, k) for k in ("lr", "beta1", "beta2", "d_dropout", "label_smoothing",
                                       "pack", "ema", "batch_size", "lr_decay", "g_batch_scale",
-                                      "d_eval_in_g_step")}, flush=True)
+                                      "d_eval_in_g_step", "codes", "info_weight")}, flush=True)
     gan = build_gan(c, model_rng=c.seed, gan_rng=c.seed)
     images, _ = load(c.dataset)
     batches = Batches(images, c.batch_size, rng=np.random.default_rng(c.seed))

@@ -68,7 +68,9 @@ def test_adam_settings_reach_both_optimizers():
     ({"preset": "toy-mlp", "dataset": "ring", "pack": 2}, "--pack is not an option of preset "
                                                          "toy-mlp; presets that take it: mnist-mlp"),
     ({"preset": "mnist-dcgan", "d_dropout": 0.5}, "--d-dropout is not an option of preset"),
-    ({"pack": 3, "batch_size": 64}, r"--pack 3: the batch size \(64\) must be divisible"),
+    ({"pack": 3, "batch_size": 64, "codes": 0}, r"--pack 3: the batch size \(64\) must be "
+                                                "divisible"),
+    ({"pack": 2}, r"--codes 10 \(InfoGAN\) cannot be combined with --pack 2.*add --codes 0"),
     ({"pack": 0}, "--pack must be an integer >= 1"),
     ({"d_dropout": 1.0}, r"--d-dropout must be in \[0, 1\)"),
     ({"lr_decay": 0.0}, r"--lr-decay must be in \(0, 1\]"),
@@ -81,12 +83,16 @@ def test_bad_recipe_settings_are_rejected(bad, pattern):
 
 
 def test_architecture_options_reach_the_discriminator():
-    c = TrainConfig(pack=2, minibatch_std=True, d_dropout=0.25).resolved()
+    c = TrainConfig(pack=2, minibatch_std=True, d_dropout=0.25, codes=0).resolved()
     gan = build_gan(c, np.random.default_rng(0), np.random.default_rng(1))
     D = gan.discriminator
     names = [type(layer).__name__ for layer in D]
     assert names[0] == "MinibatchStd" and names.count("Dropout") == 2
     assert D.layers[1].in_features == 2 * 784 + 1 and gan.pack == 2
+    # the code widens G's input and D's output, and GAN draws it
+    gan = build_gan(TrainConfig(codes=7).resolved(), 0, 1)
+    assert gan.generator.layers[0].in_features == 100 + 7 and gan.codes == 7
+    assert gan.discriminator.layers[-1].out_features == 1 + 7
 
 
 def test_linear_decay_holds_then_falls_to_the_final_factor():

@@ -90,7 +90,8 @@ def test_ring_run_draws_scatters(tmp_path):
     assert json.loads((out / "config.json").read_text())["preset"] == "mixture-mlp"
 
 
-REMEDIES = {"pack": 2, "minibatch_std": True, "d_dropout": 0.3, "lr_decay": 0.1, "ema": 0.9}
+REMEDIES = {"pack": 2, "minibatch_std": True, "d_dropout": 0.3, "lr_decay": 0.1, "ema": 0.9,
+            "codes": 0}
 INFOGAN = {"codes": 4, "info_weight": 0.5, "d_dropout": 0.3, "d_eval_in_g_step": True,
            "g_batch_scale": 2}
 
@@ -242,7 +243,7 @@ def test_batch_larger_than_the_data_is_rejected_before_writing(tmp_path, small_m
     ({"g_batch_scale": 0}, "--g-batch-scale must be an integer >= 1"),
     ({"d_eval_in_g_step": "yes"}, "d_eval_in_g_step must be true or false"),
     ({"codes": 1}, "--codes must be 0 \\(off\\) or at least 2"),
-    ({"codes": 10, "pack": 2}, "--codes cannot be combined with --pack"),
+    ({"codes": 10, "pack": 2}, "--codes 10 \\(InfoGAN\\) cannot be combined with --pack 2"),
     ({"info_weight": 0.0}, "--info-weight must be a positive number"),
     ({"dataset": "ring", "codes": 4}, "--codes is not an option of preset mixture-mlp"),
 ])

@@ -165,8 +165,10 @@ class TrainConfig:
                                   f"{self.preset}; presets that take it: "
                                   f"{', '.join(p for p, o in ARCH_OPTIONS.items() if name in o)}")
         if self.codes and (self.pack > 1 or self.feature_matching):
-            raise ConfigError("--codes cannot be combined with --pack > 1 or --feature-matching "
-                              "(Q reads one sample per row, with its own loss)")
+            other = f"--pack {self.pack}" if self.pack > 1 else "--feature-matching"
+            raise ConfigError(f"--codes {self.codes} (InfoGAN) cannot be combined with {other}: "
+                              f"Q reads the code of one sample per row, with its own loss; add "
+                              f"--codes 0 to turn the code off")
         if self.batch_size % self.pack:
             raise ConfigError(f"--pack {self.pack}: the batch size ({self.batch_size}) must be "
                               f"divisible by it, since D judges packs of {self.pack} samples")
