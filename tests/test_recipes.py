@@ -47,13 +47,15 @@ def test_explicit_settings_override_the_recipe():
 
 def test_a_config_saved_before_a_setting_existed_gets_the_old_behaviour():
     saved = TrainConfig(preset="mnist-mlp").resolved().to_dict()
-    assert saved["ema"] > 0 and saved["d_dropout"] > 0    # today's recipe differs
+    assert saved["ema"] > 0 and saved["d_dropout"] > 0 and saved["codes"] == 10   # today's
+    assert saved["d_eval_in_g_step"] is True                                      # recipe
     for name in ("pack", "minibatch_std", "d_dropout", "feature_matching", "lr_decay", "ema",
-                 "beta2"):
+                 "beta2", "codes", "info_weight", "d_eval_in_g_step", "g_batch_scale"):
         del saved[name]
     old = TrainConfig.from_dict(saved).resolved()
     assert (old.pack, old.minibatch_std, old.d_dropout, old.lr_decay, old.ema, old.beta2) == (
         1, False, 0.0, 1.0, 0.0, 0.999)
+    assert (old.codes, old.d_eval_in_g_step, old.g_batch_scale) == (0, False, 1)
 
 
 def test_adam_settings_reach_both_optimizers():
