@@ -70,6 +70,19 @@ def test_train_then_sample_images(tmp_path, small_mnist, capsys):
     with Image.open(tmp_path / "s.png") as im:
         assert im.format == "PNG" and im.size == (2 * (3 * 30 + 2),) * 2
 
+    # The default recipe trains with InfoGAN's code: --code fixes it in every sample.
+    from tinygan.build import load_gan
+    gan, _ = load_gan(load_checkpoint(out))
+    assert main(["sample", "--checkpoint", str(out), "-n", "7", "--out",
+                 str(tmp_path / "c4.npy"), "--seed", "3", "--code", "4"]) == 0
+    noise = gan.sample_noise(7, np.random.default_rng(3), code=4)
+    assert np.all(noise[:, gan.latent_dim + 4] == 1)
+    expected = gan.generate(noise).reshape(7, 28, 28)
+    np.testing.assert_array_equal(np.load(tmp_path / "c4.npy"), expected)
+    assert main(["sample", "--checkpoint", str(out), "--out", str(tmp_path / "c.npy"),
+                 "--code", "10"]) == 2
+    assert "trained with --codes 10: use 0..9" in capsys.readouterr().err
+
 
 def test_sample_points(ring_run, tmp_path):
     assert main(["sample", "--checkpoint", str(ring_run), "-n", "50", "--out",
@@ -157,6 +170,7 @@ def test_bad_checkpoints_are_reported(ring_run, tmp_path, capsys):
     (["-n", "0"], "-n must be at least 1"),
     (["--out", "samples.jpg"], "must end in .png or .npy"),
     (["--out", "no/such/dir/s.png"], "does not exist"),
+    (["--code", "0"], "was trained without --codes"),
 ])
 def test_bad_sample_options(ring_run, tmp_path, monkeypatch, capsys, args, message):
     monkeypatch.chdir(tmp_path)

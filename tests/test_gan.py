@@ -185,6 +185,15 @@ def test_noise_with_codes_is_z_then_a_uniform_one_hot_code():
     assert set(np.unique(z[:, 3:])) == {0.0, 1.0} and np.all(z[:, 3:].sum(axis=1) == 1)
     counts = z[:, 3:].sum(axis=0)
     assert counts.min() > 0.9 * 1000 and counts.max() < 1.1 * 1000   # ~1000 each
+    # a fixed code: the same z, that code in every row; a code the GAN lacks is an error
+    gan = GAN(G, D, latent_dim=3, codes=K, rng=0)
+    fixed = gan.sample_noise(3000, rng=5, code=2)
+    np.testing.assert_array_equal(fixed[:, :3], z[:, :3])
+    assert np.all(fixed[:, 3 + 2] == 1) and fixed[:, 3:].sum() == 3000
+    with pytest.raises(ValueError, match=r"code 3: this GAN's code has values 0..2"):
+        gan.sample_noise(2, code=3)
+    with pytest.raises(ValueError, match="has no code"):
+        GAN(*_nets(), latent_dim=3).sample_noise(2, code=0)
 
 
 def test_g_step_leaves_d_bit_identical_and_computes_no_d_gradients(backend):

@@ -140,9 +140,13 @@ class GAN:
         self.dtype = generator.parameters()[0].value.dtype
 
     # -- noise ---------------------------------------------------------------------
-    def sample_noise(self, n: int, rng=None) -> np.ndarray:
+    def sample_noise(self, n: int, rng=None, code: int | None = None) -> np.ndarray:
         """n latent vectors in the generator's dtype: shape (n, latent_dim), or with
-        ``codes`` (n, latent_dim + codes), z then a one-hot code."""
+        ``codes`` (n, latent_dim + codes), z then a one-hot code -- drawn uniformly,
+        or ``code`` in every row (the same z either way)."""
+        if code is not None and not (self.codes and 0 <= code < self.codes):
+            raise ValueError(f"code {code!r}: " + (f"this GAN's code has values 0..{self.codes - 1}"
+                             if self.codes else "this GAN has no code (it was built with codes=0)"))
         rng = self.rng if rng is None else np.random.default_rng(rng)
         shape = (int(n), self.latent_dim)
         if self.noise == "normal":
@@ -150,7 +154,7 @@ class GAN:
         else:
             z = rng.uniform(-1.0, 1.0, size=shape)
         if self.codes:
-            c = rng.integers(0, self.codes, size=int(n))
+            c = rng.integers(0, self.codes, size=int(n)) if code is None else np.full(int(n), code)
             z = np.concatenate([z, np.eye(self.codes)[c]], axis=1)
         return z.astype(self.dtype)
 

@@ -33,14 +33,18 @@ def add_parser(subparsers):
     p.add_argument("-n", type=int, default=25, help="number of samples (default: 25)")
     p.add_argument("--out", required=True, help="output file: .png (picture) or .npy (raw)")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    p.add_argument("--code", type=int, default=None,
+                   help="for a run trained with --codes: draw every sample with this value of "
+                        "the code (default: random)")
     return p
 
 
-def generate(gan, n: int, seed: int, *, image: bool) -> np.ndarray:
+def generate(gan, n: int, seed: int, *, image: bool, code: int | None = None) -> np.ndarray:
     """n samples in the data's range, images as (n, 28, 28), points as (n, 2)."""
     rng = np.random.default_rng(seed)
     with gan.sampling() as G:   # set up once (e.g. the weight average), then chunk by chunk
-        parts = [G.forward(gan.sample_noise(min(CHUNK, n - i), rng)) for i in range(0, n, CHUNK)]
+        parts = [G.forward(gan.sample_noise(min(CHUNK, n - i), rng, code))
+                 for i in range(0, n, CHUNK)]
     x = np.concatenate(parts).astype(np.float32, copy=False)
     return x.reshape(n, 28, 28) if image else x
 
@@ -58,11 +62,15 @@ def run(args) -> int:
             raise ConfigError(f"--out {out}: directory {out.parent} does not exist")
         ckpt = load_checkpoint(args.checkpoint)
         gan, config = load_gan(ckpt)
+        if args.code is not None and not (gan.codes and 0 <= args.code < gan.codes):
+            raise ConfigError(f"--code {args.code}: " + (
+                f"{ckpt.path} was trained with --codes {gan.codes}: use 0..{gan.codes - 1}"
+                if gan.codes else f"{ckpt.path} was trained without --codes"))
     except (ConfigError, CheckpointError) as exc:
         print(f"tinygan sample: error: {exc}", file=sys.stderr)
         return 2
     spec = get_preset(config.preset)
-    x = generate(gan, args.n, args.seed, image=spec.data == "image")
+    x = generate(gan, args.n, args.seed, image=spec.data == "image", code=args.code)
     if not np.isfinite(x).all():
         print(f"tinygan sample: error: {ckpt.path} produces NaN or infinite samples",
               file=sys.stderr)
