@@ -196,6 +196,15 @@ def test_noise_with_codes_is_z_then_a_uniform_one_hot_code():
         GAN(*_nets(), latent_dim=3).sample_noise(2, code=0)
 
 
+
+def test_codes_with_networks_built_without_them_are_rejected():
+    with pytest.raises(ValueError, match=r"G must read latent_dim \+ codes = 6 inputs and D "
+                                         r"give 1 \+ codes = 4 outputs, but G reads 3 and D gives 1"):
+        GAN(*_nets(), latent_dim=3, codes=K)
+    G, D = _info_nets()
+    GAN(G, D, latent_dim=3, codes=K)          # the right widths: accepted
+
+
 def test_g_step_leaves_d_bit_identical_and_computes_no_d_gradients(backend):
     G, D = mnist_mlp(rng=0)
     gan = GAN(G, D, latent_dim=100, rng=1)

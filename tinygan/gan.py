@@ -135,6 +135,15 @@ class GAN:
         if not info_weight > 0:
             raise ValueError(f"info_weight must be positive, got {info_weight!r}")
         self.codes, self.info_weight = int(codes), float(info_weight)
+        if self.codes:   # the widths a code needs, where the end layers tell theirs
+            g_in = getattr(generator.layers[0], "in_features", latent_dim + self.codes)
+            d_out = getattr(discriminator.layers[-1], "out_features", 1 + self.codes)
+            if (g_in, d_out) != (latent_dim + self.codes, 1 + self.codes):
+                raise ValueError(f"codes={self.codes}: G must read latent_dim + codes = "
+                                 f"{latent_dim + self.codes} inputs and D give 1 + codes = "
+                                 f"{1 + self.codes} outputs, but G reads {g_in} and D gives "
+                                 f"{d_out}; build them with the code, e.g. "
+                                 f"mnist_mlp(latent_dim, codes={self.codes})")
         self.g_ema = WeightAverage(generator, ema) if ema else None
         self.rng = np.random.default_rng(rng)
         self.dtype = generator.parameters()[0].value.dtype
