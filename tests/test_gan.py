@@ -20,13 +20,14 @@ class Recorder(Optimizer):
         self.seen = {p.name: p.grad.copy() for p in self.params}
 
 
-def _nets(seed=0):
+def _nets(seed=0, codes=0):
     # BatchNorm in both: G's must use batch statistics in phase 1, and D's separate
-    # real/fake passes must each see only their own batch.
-    G = Sequential(Dense(3, 8, rng=seed, dtype=F64), LeakyReLU(0.2), BatchNorm(8, dtype=F64),
-                   Dense(8, 5, rng=seed + 1, dtype=F64), Tanh())
+    # real/fake passes must each see only their own batch.  With an InfoGAN code,
+    # G reads z (3) and the code, and D gives the logit and Q's code logits.
+    G = Sequential(Dense(3 + codes, 8, rng=seed, dtype=F64), LeakyReLU(0.2),
+                   BatchNorm(8, dtype=F64), Dense(8, 5, rng=seed + 1, dtype=F64), Tanh())
     D = Sequential(Dense(5, 7, rng=seed + 2, dtype=F64), LeakyReLU(0.2), BatchNorm(7, dtype=F64),
-                   Dense(7, 1, rng=seed + 3, dtype=F64))
+                   Dense(7, 1 + codes, rng=seed + 3, dtype=F64))
     rng = np.random.default_rng(seed + 4)
     for net in (G, D):
         for p in net.parameters():  # non-trivial gammas and betas
@@ -44,6 +45,13 @@ def _assert_unchanged(net, before):
         np.testing.assert_array_equal(v, before[k], err_msg=k)
 
 
+def _assert_matches_finite_differences(phase, seen, loss, params):
+    """Each recorded gradient against central differences of ``loss``; errors printed."""
+    errs = {p.name: rel_error_norm(seen[p.name], numerical_grad(loss, p.value)) for p in params}
+    print(f"{phase}:", {k: f"{v:.1e}" for k, v in errs.items()})
+    assert max(errs.values()) < 1e-7
+
+
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_d_step_gradients_match_finite_differences_of_d_loss(smoothing, backend):
     G, D = _nets()
@@ -58,10 +66,8 @@ def test_d_step_gradients_match_finite_differences_of_d_loss(smoothing, backend)
             return discriminator_loss(D.forward(real), D.forward(G.forward(z)), smoothing)[0]
 
     assert stats["d_loss"] == pytest.approx(d_loss(), rel=1e-12)
-    errs = {p.name: rel_error_norm(rec.seen[p.name], numerical_grad(d_loss, p.value))
-            for p in D.parameters()}
-    print("D phase:", {k: f"{v:.1e}" for k, v in errs.items()})
-    assert max(errs.values()) < 1e-7
+    _assert_matches_finite_differences("D phase", rec.seen, d_loss,
+                                       D.parameters())
 
 
 @pytest.mark.parametrize("loss", ["non-saturating", "minimax"])
@@ -77,10 +83,8 @@ def test_g_step_gradients_match_finite_differences_through_d(loss, backend):
             return generator_loss(D.forward(G.forward(z)), loss)[0]
 
     assert stats["g_loss"] == pytest.approx(g_loss(), rel=1e-12)
-    errs = {p.name: rel_error_norm(rec.seen[p.name], numerical_grad(g_loss, p.value))
-            for p in G.parameters()}
-    print("G phase through D:", {k: f"{v:.1e}" for k, v in errs.items()})
-    assert max(errs.values()) < 1e-7
+    _assert_matches_finite_differences("G phase through D", rec.seen, g_loss,
+                                       G.parameters())
 
 
 def test_g_step_with_d_in_eval_mode_follows_the_gradient_of_the_whole_d(backend):
@@ -106,10 +110,8 @@ def test_g_step_with_d_in_eval_mode_follows_the_gradient_of_the_whole_d(backend)
     seen = recorded(d_eval_in_g_step=True)
     assert D.layers[2].rng.bit_generator.state == dropout_state   # no mask was drawn
     assert [layer.training for layer in D] == [True] * 5          # modes restored
-    errs = {p.name: rel_error_norm(seen[p.name], numerical_grad(g_loss, p.value))
-            for p in G.parameters()}
-    print("G phase through D in eval mode:", {k: f"{v:.1e}" for k, v in errs.items()})
-    assert max(errs.values()) < 1e-7
+    _assert_matches_finite_differences("G phase through D in eval mode", seen, g_loss,
+                                       G.parameters())
     # Without the option, G learns from D in training mode: another gradient.
     default = recorded()
     assert max(rel_error_norm(default[k], seen[k]) for k in seen) > 1e-2
@@ -128,17 +130,8 @@ def test_train_step_gives_g_a_batch_scaled_by_g_batch_scale(backend):
 K = 3  # values of the InfoGAN code in the tests below
 
 
-def _info_nets(seed=30):
-    """_nets with G reading z (3) + a one-hot code (K) and D giving 1 + K outputs."""
-    G = Sequential(Dense(3 + K, 8, rng=seed, dtype=F64), LeakyReLU(0.2), BatchNorm(8, dtype=F64),
-                   Dense(8, 5, rng=seed + 1, dtype=F64), Tanh())
-    D = Sequential(Dense(5, 7, rng=seed + 2, dtype=F64), LeakyReLU(0.2),
-                   Dense(7, 1 + K, rng=seed + 3, dtype=F64))
-    return G, D
-
-
 def test_d_step_with_codes_matches_finite_differences_of_d_and_q_losses(backend):
-    G, D = _info_nets()
+    G, D = _nets(seed=30, codes=K)
     rec = Recorder(D.parameters(), lr=1.0)
     gan = GAN(G, D, latent_dim=3, d_optimizer=rec, label_smoothing=0.1, codes=K,
               info_weight=0.7, rng=0)
@@ -151,14 +144,12 @@ def test_d_step_with_codes_matches_finite_differences_of_d_and_q_losses(backend)
             return d_loss + 0.7 * info_loss(out_f[:, 1:], z[:, 3:])[0]
 
     gan.d_step(real, z)
-    errs = {p.name: rel_error_norm(rec.seen[p.name], numerical_grad(loss, p.value))
-            for p in D.parameters()}
-    print("D phase with codes:", {k: f"{v:.1e}" for k, v in errs.items()})
-    assert max(errs.values()) < 1e-7
+    _assert_matches_finite_differences("D phase with codes", rec.seen, loss,
+                                       D.parameters())
 
 
 def test_g_step_with_codes_matches_finite_differences_through_d(backend):
-    G, D = _info_nets(seed=40)
+    G, D = _nets(seed=40, codes=K)
     rec = Recorder(G.parameters(), lr=1.0)
     gan = GAN(G, D, latent_dim=3, g_optimizer=rec, codes=K, info_weight=0.7, rng=0)
     z = gan.sample_noise(6, rng=3)
@@ -170,14 +161,12 @@ def test_g_step_with_codes_matches_finite_differences_through_d(backend):
 
     stats = gan.g_step(z)
     assert stats["g_loss"] == pytest.approx(loss(), rel=1e-12)
-    errs = {p.name: rel_error_norm(rec.seen[p.name], numerical_grad(loss, p.value))
-            for p in G.parameters()}
-    print("G phase with codes:", {k: f"{v:.1e}" for k, v in errs.items()})
-    assert max(errs.values()) < 1e-7
+    _assert_matches_finite_differences("G phase with codes", rec.seen, loss,
+                                       G.parameters())
 
 
 def test_noise_with_codes_is_z_then_a_uniform_one_hot_code():
-    G, D = _info_nets()
+    G, D = _nets(seed=30, codes=K)
     z = GAN(G, D, latent_dim=3, codes=K, rng=0).sample_noise(3000, rng=5)
     assert z.shape == (3000, 3 + K)
     # z first, drawn exactly as without codes; then one 1 per row
@@ -198,10 +187,11 @@ def test_noise_with_codes_is_z_then_a_uniform_one_hot_code():
 
 
 def test_codes_with_networks_built_without_them_are_rejected():
-    with pytest.raises(ValueError, match=r"G must read latent_dim \+ codes = 6 inputs and D "
-                                         r"give 1 \+ codes = 4 outputs, but G reads 3 and D gives 1"):
+    expected = (r"G must read latent_dim \+ codes = 6 inputs and D give 1 \+ codes = 4 outputs, "
+                r"but G reads 3 and D gives 1")
+    with pytest.raises(ValueError, match=expected):
         GAN(*_nets(), latent_dim=3, codes=K)
-    G, D = _info_nets()
+    G, D = _nets(seed=30, codes=K)
     GAN(G, D, latent_dim=3, codes=K)          # the right widths: accepted
 
 
