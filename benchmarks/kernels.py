@@ -54,6 +54,8 @@ def cases(batch: int, dtype):
         ("batchnorm_eval_forward (N,1024)", bn.batchnorm_eval_forward, (x, g, b, rm, rv, 1e-3)),
         ("batchnorm_eval_backward (N,1024)", bn.batchnorm_eval_backward, (dy, xhat, g, inv)),
         ("bce_with_logits (N,1)", loss.bce_with_logits, (logits, 1.0)),
+        ("logit_stats (N,1)", loss.logit_stats, (logits,)),
+        ("running_average (1024), in place", bn.running_average, (rm.copy(), g, 0.8)),
         ("bias_grad (N,1024)", optim.bias_grad, (dy,)),
     ]
     rows = [(name, (lambda k=k, a=a: k.numpy(*a)), (lambda k=k, a=a: k.numba(*a)))

@@ -101,6 +101,25 @@ def test_batchnorm(dtype, shape):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", [1, 7, 257])
+@pytest.mark.parametrize("momentum", [0.0, 0.8, 0.99])
+def test_running_average(dtype, size, momentum):
+    rng = np.random.default_rng(5)
+    start, value = (rng.standard_normal(size).astype(dtype) for _ in range(2))
+    a, b = start.copy(), start.copy()
+    bn.running_average.numpy(a, value, momentum)
+    bn.running_average.numba(b, value, momentum)
+    # the formula as BatchNorm used to write it, in the array's dtype
+    want = momentum * start + (1 - momentum) * value
+    assert a.dtype == b.dtype == want.dtype == dtype
+    print(f"{dtype.__name__} momentum {momentum}: max |numba - formula| = {np.abs(b - want).max():.1e}")
+    np.testing.assert_array_equal(a, want)
+    _close(b, want, dtype)
+    if momentum == 0.0:
+        np.testing.assert_array_equal(b, value)   # nothing of the old average is left
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(1, 1), (7, 1), (64, 1), (5, 3)])
 @pytest.mark.parametrize("target", [1.0, 0.9, 0.0, "array"])
 def test_bce_with_logits(dtype, shape, target):
@@ -116,6 +135,31 @@ def test_bce_with_logits(dtype, shape, target):
     # a strided column of logits, as a slice of a wider array
     wide = np.repeat(logits, 2, axis=1)[:, ::2]
     _close(loss.bce_with_logits.numba(wide, t)[1], ga, dtype)
+    if target != "array":   # one target for every logit, given as a (1, 1) array
+        lc, gc = loss.bce_with_logits.numba(logits, np.full((1, 1), target, dtype))
+        assert lc == lb
+        np.testing.assert_array_equal(gc, gb)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(1, 1), (7, 1), (64, 1), (5, 3)])
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_logit_stats(dtype, shape, contiguous):
+    (logits,) = _inputs(shape, dtype, contiguous, seed=4, count=1)
+    logits = logits * 10
+    logits.flat[0] = 1e4 if logits.size > 1 else -1e4   # saturated: the mean stays finite
+    if logits.size > 2:
+        logits.flat[1] = 0.0                             # exactly 0 is not "> 0"
+    mean_a, pos_a = loss.logit_stats.numpy(logits)
+    mean_b, pos_b = loss.logit_stats.numba(logits)
+    print(f"{shape}: mean sigmoid {mean_a:.6f} vs {mean_b:.6f}, positives {pos_a} vs {pos_b}")
+    assert isinstance(mean_b, float) and isinstance(pos_b, int)
+    assert pos_a == pos_b == int(np.sum(np.asarray(logits) > 0))
+    assert mean_a == pytest.approx(mean_b, rel=1e-13)
+    # the same figures from the definition, sigmoid taken the textbook way
+    with np.errstate(over="ignore"):
+        assert mean_b == pytest.approx(np.mean(1 / (1 + np.exp(-logits.astype(np.float64)))),
+                                       rel=1e-12)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from tinygan.kernels import logit_stats
 from tinygan.losses import GENERATOR_LOSSES, bce, generator_loss, info_loss
 from tinygan.ema import WeightAverage
 from tinygan.model import Sequential
@@ -193,9 +194,10 @@ class GAN:
         _, d_q = self._info(q_fake, z)
         D.backward(self._output_grad(0.5 * d_fake, d_q), input_grad=False)
         self.d_optimizer.step()
-        correct = np.count_nonzero(logits_real > 0) + np.count_nonzero(logits_fake <= 0)
-        return {"d_loss": 0.5 * (loss_real + loss_fake),
-                "d_x": _mean_sigmoid(logits_real), "d_g_z": _mean_sigmoid(logits_fake),
+        d_x, real_called_real = logit_stats(logits_real)
+        d_g_z, fake_called_real = logit_stats(logits_fake)
+        correct = real_called_real + (logits_fake.size - fake_called_real)
+        return {"d_loss": 0.5 * (loss_real + loss_fake), "d_x": d_x, "d_g_z": d_g_z,
                 "d_acc": float(correct / (logits_real.size + logits_fake.size))}
 
     # -- phase 2 -------------------------------------------------------------------
@@ -229,7 +231,7 @@ class GAN:
         # nobody needs dL/dz; G's gradients are replaced, not added to (no zero_grad)
         G.backward(d_fake, input_grad=False, accumulate=False)
         self.g_optimizer.step()
-        return {"g_loss": g_loss, "d_g_z_after": _mean_sigmoid(logits)}
+        return {"g_loss": g_loss, "d_g_z_after": logit_stats(logits)[0]}
 
     # -- the loop body -------------------------------------------------------------
     def train_step(self, real: np.ndarray | Callable[[], np.ndarray]) -> dict:
@@ -324,7 +326,3 @@ class GAN:
         """n samples: :meth:`generate` on n fresh noise vectors."""
         return self.generate(self.sample_noise(n, rng))
 
-
-def _mean_sigmoid(logits: np.ndarray) -> float:
-    """Mean of sigmoid(logits), computed in float64 without overflow."""
-    return float(np.mean(0.5 + 0.5 * np.tanh(0.5 * logits.astype(np.float64))))

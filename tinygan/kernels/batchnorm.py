@@ -132,7 +132,25 @@ def batchnorm_eval_backward_numba(dy, xhat, gamma, inv_std):
     return dx, dgamma, dbeta
 
 
+def running_average_numpy(average, value, momentum):
+    """In place: ``average = momentum * average + (1 - momentum) * value`` (Keras's convention).
+
+    What training-mode BatchNorm does to its running mean and variance after
+    every batch, so that eval mode has statistics of the whole data to use.
+    """
+    average *= momentum
+    average += (1 - momentum) * value
+
+
+@jit
+def running_average_numba(average, value, momentum):
+    m, c = average.dtype.type(momentum), average.dtype.type(1 - momentum)
+    for j in range(average.size):
+        average[j] = m * average[j] + c * value[j]
+
+
 batchnorm_train_forward = Kernel(batchnorm_train_forward_numpy, batchnorm_train_forward_numba)
 batchnorm_train_backward = Kernel(batchnorm_train_backward_numpy, batchnorm_train_backward_numba)
 batchnorm_eval_forward = Kernel(batchnorm_eval_forward_numpy, batchnorm_eval_forward_numba)
 batchnorm_eval_backward = Kernel(batchnorm_eval_backward_numpy, batchnorm_eval_backward_numba)
+running_average = Kernel(running_average_numpy, running_average_numba)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygan.kernels import (batchnorm_eval_backward, batchnorm_eval_forward,
-                             batchnorm_train_backward, batchnorm_train_forward)
+                             batchnorm_train_backward, batchnorm_train_forward, running_average)
 from tinygan.layers.base import Layer
 
 
@@ -77,9 +77,8 @@ class BatchNorm(Layer):
                                  "meaningless. Call eval() to use the running statistics.")
             y, xhat, mean, var, inv_std = batchnorm_train_forward(x, gamma, beta, self.eps)
             if self.trainable:  # a frozen layer changes nothing in itself
-                m = self.momentum
-                self.running_mean[...] = m * self.running_mean + (1 - m) * mean
-                self.running_var[...] = m * self.running_var + (1 - m) * var
+                running_average(self.running_mean, mean, self.momentum)
+                running_average(self.running_var, var, self.momentum)
         else:
             y, xhat, inv_std = batchnorm_eval_forward(x, gamma, beta, self.running_mean,
                                                       self.running_var, self.eps)
