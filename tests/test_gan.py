@@ -154,6 +154,10 @@ def test_g_step_with_codes_matches_finite_differences_through_d(backend):
     gan = GAN(G, D, latent_dim=3, g_optimizer=rec, codes=K, info_weight=0.7, rng=0)
     z = gan.sample_noise(6, rng=3)
 
+    def q_loss():
+        with G.frozen(), D.frozen():
+            return info_loss(D.forward(G.forward(z))[:, 1:], z[:, 3:])[0]
+
     def loss():
         with G.frozen(), D.frozen():
             out = D.forward(G.forward(z))
@@ -161,6 +165,9 @@ def test_g_step_with_codes_matches_finite_differences_through_d(backend):
 
     stats = gan.g_step(z)
     assert stats["g_loss"] == pytest.approx(loss(), rel=1e-12)
+    # the step reports Q's own cross-entropy, unweighted: ln 3 = 1.10 would be a guess
+    print(f"q_loss {stats['q_loss']:.4f}")
+    assert stats["q_loss"] == pytest.approx(q_loss(), rel=1e-12) and stats["q_loss"] > 0
     _assert_matches_finite_differences("G phase with codes", rec.seen, loss,
                                        G.parameters())
 
@@ -257,6 +264,7 @@ def test_d_steps_and_half_batch_schedule_draw_fresh_real_batches(backend):
     stats = gan.train_step(next_real)
     assert len(sizes) == 3
     assert {"d_loss", "g_loss", "d_x", "d_g_z", "d_acc"} <= set(stats)
+    assert "q_loss" not in stats     # only a GAN with InfoGAN's code has Q
 
 
 def test_bad_gan_settings_are_rejected():

@@ -15,11 +15,11 @@ from PIL import Image
 
 import tinygan
 from tinygan import datasets
-from tinygan.checkpoint import load_checkpoint
+from tinygan.checkpoint import atomic_savez, load_checkpoint
 from tinygan.config import ConfigError, TrainConfig
 from tinygan.history import BASE_COLUMNS
 from tinygan.callbacks import Callback
-from tinygan.training import LOGGED, Trainer
+from tinygan.training import INFO_LOGGED, LOGGED, Trainer
 
 PNG, GIF = b"\x89PNG\r\n\x1a\n", (b"GIF87a", b"GIF89a")
 
@@ -62,7 +62,9 @@ def test_image_run_leaves_every_output(tmp_path, small_mnist):
         assert im.n_frames == 3
 
     rows = read_csv(out / "history.csv")
-    assert list(rows[0]) == [*BASE_COLUMNS, "sample_mean", "sample_std"]
+    # the MNIST recipe has InfoGAN's code (10 values): Q's loss sits beside the others
+    assert json.loads((out / "config.json").read_text())["codes"] == 10
+    assert list(rows[0]) == [*BASE_COLUMNS[:-1], "q_loss", "time", "sample_mean", "sample_std"]
     assert [int(r["iteration"]) for r in rows] == [0, 2, 3, 4, 6]
     logged = [r for r in rows if r["d_loss"]]
     assert len(logged) == 3
@@ -70,6 +72,8 @@ def test_image_run_leaves_every_output(tmp_path, small_mnist):
         assert 0 < float(r["d_loss"]) < 5 and 0 < float(r["g_loss"]) < 20
         assert 0 <= float(r["d_x"]) <= 1 and 0 <= float(r["d_g_z"]) <= 1
         assert 0 <= float(r["d_acc"]) <= 1 and float(r["time"]) >= 0
+        # Q guesses at first: its cross-entropy is near ln 10 = 2.30
+        assert 1.5 < float(r["q_loss"]) < 3.5, r["q_loss"]
     assert float(rows[0]["sample_std"]) > 0
 
     saved = json.loads((out / "config.json").read_text())
@@ -127,9 +131,29 @@ def test_resume_is_bit_exact(tmp_path, small_mnist, recipe):
 
     def losses(run):   # the logged means; time differs, and "halves" also sampled at 4
         rows = read_csv(tmp_path / run / "history.csv")
-        return [[r[k] for k in ("iteration", *LOGGED)] for r in rows if r["d_loss"]]
+        return [[r.get(k) for k in ("iteration", *LOGGED, *INFO_LOGGED)]
+                for r in rows if r["d_loss"]]
 
     assert len(losses("straight")) == 4 and losses("straight") == losses("halves")
+
+
+def test_resuming_a_checkpoint_from_before_q_loss_leaves_one_cell_empty(tmp_path, small_mnist):
+    """A run with codes saved by an older tinygan has 5 log sums, not 6: it resumes, and
+    the one row whose window began before the resume has no q_loss instead of a wrong one."""
+    fit(config(tmp_path, "old", iterations=8, log_every=3, sample_every=8), callbacks=[StopAt(4)])
+    path = tmp_path / "old" / "checkpoint.npz"
+    with np.load(path, allow_pickle=False) as f:
+        arrays = dict(f)
+    assert arrays["extra/log_sums"].shape == (len(LOGGED) + len(INFO_LOGGED),)
+    arrays["extra/log_sums"] = arrays["extra/log_sums"][:len(LOGGED)]   # as written before
+    atomic_savez(path, arrays)
+    resumed = Trainer.resume(tmp_path / "old", progress=False, echo=lambda m: None)
+    assert resumed.fit().status == "done"
+    rows = {int(r["iteration"]): r for r in read_csv(tmp_path / "old" / "history.csv")
+            if r["d_loss"]}
+    assert sorted(rows) == [3, 6, 8]
+    assert rows[3]["q_loss"] and rows[8]["q_loss"] and rows[6]["q_loss"] == ""
+    assert all(rows[i]["d_loss"] for i in (3, 6, 8))
 
 
 class StopAt(Callback):

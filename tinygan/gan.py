@@ -208,7 +208,9 @@ class GAN:
         ``real`` is used only with ``feature_matching`` (whose loss compares
         D's features of fakes with those of a real batch), and required then.
 
-        Returns ``g_loss`` and ``d_g_z_after``: mean D(G(z)) seen by this step, after D's update.
+        Returns ``g_loss`` and ``d_g_z_after``: mean D(G(z)) seen by this step, after D's update;
+        with ``codes``, also ``q_loss``: Q's cross-entropy on these fakes (``g_loss``
+        includes ``info_weight`` times it), ln K while Q guesses, 0 when it reads every code.
         """
         G, D = self.generator, self.discriminator
         if z is None:
@@ -223,15 +225,18 @@ class GAN:
             else:
                 logits, q = self._heads(D.forward(self._pack(fake)))
                 g_loss, d_logits = generator_loss(logits, self.loss)
-                info, d_q = self._info(q, z)
-                g_loss += info
+                q_loss, d_q = self._info(q, z)
+                g_loss += self.info_weight * q_loss
                 # dL/d(fake): "what D tells G to change"
                 d_fake = D.backward(self._output_grad(d_logits, d_q))
             d_fake = d_fake.reshape(fake.shape)    # unpack: each sample gets its own slice
         # nobody needs dL/dz; G's gradients are replaced, not added to (no zero_grad)
         G.backward(d_fake, input_grad=False, accumulate=False)
         self.g_optimizer.step()
-        return {"g_loss": g_loss, "d_g_z_after": logit_stats(logits)[0]}
+        stats = {"g_loss": g_loss, "d_g_z_after": logit_stats(logits)[0]}
+        if self.codes:
+            stats["q_loss"] = q_loss   # how well Q reads the code back from G's samples
+        return stats
 
     # -- the loop body -------------------------------------------------------------
     def train_step(self, real: np.ndarray | Callable[[], np.ndarray]) -> dict:
@@ -257,11 +262,13 @@ class GAN:
         return (out[:, :1], out[:, 1:]) if self.codes else (out, None)
 
     def _info(self, q: np.ndarray | None, z: np.ndarray):
-        """``info_weight * CE(q, code of z)`` and its gradient w.r.t. q; (0, None) without codes."""
+        """Q's cross-entropy ``CE(q, code of z)`` and the gradient of ``info_weight * CE``
+        w.r.t. q; (0, None) without codes.  The CE is ln K while Q guesses, 0 when it reads
+        every code back."""
         if q is None:
             return 0.0, None
         loss, d_q = info_loss(q, z[:, self.latent_dim:])
-        return self.info_weight * loss, self.info_weight * d_q
+        return loss, self.info_weight * d_q
 
     def _output_grad(self, d_logits: np.ndarray, d_q: np.ndarray | None = None) -> np.ndarray:
         """dL/d(D's output): the logits' gradient beside Q's (zero when Q has no loss)."""

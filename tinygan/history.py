@@ -1,9 +1,9 @@
 """The training log: one row per logged iteration, kept in memory and in ``history.csv``.
 
 Columns are whatever the rows hold: the loop logs ``iteration, d_loss,
-g_loss, d_x, d_g_z, d_acc, time`` every ``log_every`` steps, adds
-``sample_mean, sample_std`` at the iterations where it draws a sample grid,
-and a callback (e.g. an evaluation every ``eval_every`` steps) may add its
+g_loss, d_x, d_g_z, d_acc, time`` (and ``q_loss`` with InfoGAN's code) every
+``log_every`` steps, adds ``sample_mean, sample_std`` at the iterations where
+it draws a sample grid, and a callback (e.g. an evaluation every ``eval_every`` steps) may add its
 own.  A cell with no value is left empty.  The file is rewritten whole and
 atomically, so it always matches a consistent moment of the run, and a
 resumed run reads it back and drops the rows logged after its checkpoint.
@@ -19,6 +19,8 @@ import tempfile
 from pathlib import Path
 
 BASE_COLUMNS = ("iteration", "d_loss", "g_loss", "d_x", "d_g_z", "d_acc", "time")
+# Where an optional column of the loop goes when a run has it: beside its kin.
+_ORDER = ("iteration", "d_loss", "g_loss", "d_x", "d_g_z", "d_acc", "q_loss", "time")
 
 
 class History:
@@ -35,10 +37,12 @@ class History:
             self.rows.append({"iteration": int(iteration), **values})
 
     def columns(self) -> list[str]:
-        seen = dict.fromkeys(BASE_COLUMNS)
+        """BASE_COLUMNS (and q_loss when logged) in their order, then others as first seen."""
+        seen = {}
         for row in self.rows:
             seen.update(dict.fromkeys(row))
-        return list(seen)
+        first = [c for c in _ORDER if c in BASE_COLUMNS or c in seen]
+        return first + [c for c in seen if c not in first]
 
     def series(self, column: str) -> tuple[list[int], list[float]]:
         """(iterations, values) of the rows that have ``column``."""

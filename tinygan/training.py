@@ -3,8 +3,9 @@
 One iteration is one call of :meth:`tinygan.GAN.train_step` (``d_steps``
 discriminator updates, then one generator update).  Around it the loop:
 
-* logs the mean D loss, G loss, D(x), D(G(z)) and D accuracy of every
-  ``log_every`` steps into ``history.csv``, and shows the latest in a tqdm bar;
+* logs the mean D loss, G loss, D(x), D(G(z)) and D accuracy (and, with
+  InfoGAN's code, Q's cross-entropy ``q_loss``) of every ``log_every`` steps
+  into ``history.csv``, and shows the latest in a tqdm bar;
 * every ``sample_every`` steps draws the generator's output for one *fixed*
   noise batch (so the frames are comparable) as a grid, or for 2-D data a
   scatter over the real mixture, and records its mean and spread;
@@ -46,6 +47,7 @@ from tinygan.signals import catch_signals
 from tinygan.registry import get_preset
 
 LOGGED = ("d_loss", "g_loss", "d_x", "d_g_z", "d_acc")
+INFO_LOGGED = ("q_loss",)   # also logged when the GAN has InfoGAN's code
 OUTPUTS = ("checkpoint.npz", "config.json", "history.csv", "losses.png", "stats.png",
            "real_vs_generated.png", "progress.gif")
 EXIT_CODES = {"done": 0, "diverged": 1, "SIGINT": 130, "SIGTERM": 143}
@@ -61,7 +63,7 @@ class TrainResult:
     status: str            # "done", "diverged", "SIGINT" or "SIGTERM"
     iteration: int         # last iteration completed
     message: str
-    stats: dict            # the last logged means of LOGGED
+    stats: dict            # the last logged means of LOGGED (and INFO_LOGGED with codes)
     seconds: float         # wall time of this call of fit()
 
     @property
@@ -110,7 +112,8 @@ class Trainer:
         n_fixed = 100 if self.spec.data == "image" else 1000
         self.fixed_z = self.gan.sample_noise(n_fixed, rng=noise_rng)
         self.iteration, self.elapsed = 0, 0.0
-        self._sums, self._count = np.zeros(len(LOGGED)), 0
+        self.logged = LOGGED + (INFO_LOGGED if self.gan.codes else ())
+        self._sums, self._count = np.zeros(len(self.logged)), 0
         self.history = History()
         self.last_stats: dict = {}
         self.saved_iteration: int | None = None
@@ -162,6 +165,10 @@ class Trainer:
         extra = ckpt.group("extra")
         try:
             fixed_z, sums = extra["fixed_z"], extra["log_sums"]
+            if sums.shape == (len(LOGGED),) and len(self.logged) > len(LOGGED):
+                # saved before q_loss was logged: its first mean after the resume would
+                # miss the steps before it, so that one row leaves the cell empty (NaN)
+                sums = np.concatenate([sums, np.full(len(self.logged) - len(LOGGED), np.nan)])
             if fixed_z.shape != self.fixed_z.shape or sums.shape != self._sums.shape:
                 raise ValueError("wrong shape of fixed_z or log_sums")
             self.fixed_z, self._sums = fixed_z.astype(self.fixed_z.dtype), sums.astype(float)
@@ -234,7 +241,7 @@ class Trainer:
         if bad:
             return f"iteration {it:,}: {bad[0]} is {stats[bad[0]]}"
         self.iteration = it
-        self._sums += [stats[k] for k in LOGGED]
+        self._sums += [stats[k] for k in self.logged]
         self._count += 1
         if it % c.log_every == 0 or it == c.iterations:
             self._log(it)
@@ -263,7 +270,7 @@ class Trainer:
 
     def _log(self, it):
         means = self._sums / max(self._count, 1)
-        self.last_stats = dict(zip(LOGGED, map(float, means)))
+        self.last_stats = {k: float(v) for k, v in zip(self.logged, means) if not np.isnan(v)}
         self.history.log(it, **self.last_stats, time=round(self.elapsed + self._session_time(), 3))
         self._sums[:], self._count = 0.0, 0
 
@@ -344,8 +351,9 @@ def _holds_run(out: Path) -> bool:
 def _postfix(s: dict) -> str:
     if not s:
         return ""
-    return (f"D {s['d_loss']:.3f} G {s['g_loss']:.3f} "
+    text = (f"D {s['d_loss']:.3f} G {s['g_loss']:.3f} "
             f"D(x) {s['d_x']:.2f} D(G(z)) {s['d_g_z']:.2f}")
+    return text + (f" Q {s['q_loss']:.2f}" if "q_loss" in s else "")
 
 
 def _echo(message: str):

@@ -149,7 +149,9 @@ def run(args) -> int:
         s = result.stats
         say(f"last {trainer.config.log_every} iterations: D loss {s['d_loss']:.3f}, G loss "
             f"{s['g_loss']:.3f}, D(x) {s['d_x']:.3f}, D(G(z)) {s['d_g_z']:.3f}, "
-            f"D accuracy {s['d_acc']:.1%}; {result.seconds:.0f} s")
+            f"D accuracy {s['d_acc']:.1%}"
+            + (f", Q's code loss {s['q_loss']:.3f}" if "q_loss" in s else "")
+            + f"; {result.seconds:.0f} s")
     return result.exit_code
 
 
