@@ -144,10 +144,12 @@ def save_real_vs_generated_points(path, reference, samples, title: str = ""):
 
 
 def save_losses(path, history):
-    """Losses; D(x) and D(G(z)); D's accuracy with the 50% line of a perfect generator."""
+    """Losses (and Q's code loss with InfoGAN); D(x) and D(G(z)); D's accuracy with the
+    50% line of a perfect generator."""
     fig = _figure(7, 8, left=0.1, bottom=0.06, top=0.96, hspace=0.1)
     ax1, ax2, ax3 = fig.subplots(3, 1, sharex=True)
-    for ax, columns, labels in ((ax1, ("d_loss", "g_loss"), ("D loss", "G loss")),
+    losses = ("d_loss", "g_loss") + (("q_loss",) if history.series("q_loss")[0] else ())
+    for ax, columns, labels in ((ax1, losses, ("D loss", "G loss", "Q's code loss")),
                                 (ax2, ("d_x", "d_g_z"), ("D(x), real", "D(G(z)), fake")),
                                 (ax3, ("d_acc",), ("D accuracy",))):
         for column, label in zip(columns, labels):
