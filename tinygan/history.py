@@ -3,10 +3,11 @@
 Columns are whatever the rows hold: the loop logs ``iteration, d_loss,
 g_loss, d_x, d_g_z, d_acc, time`` (and ``q_loss`` with InfoGAN's code) every
 ``log_every`` steps, adds ``sample_mean, sample_std`` at the iterations where
-it draws a sample grid, and a callback (e.g. an evaluation every ``eval_every`` steps) may add its
-own.  A cell with no value is left empty.  The file is rewritten whole and
-atomically, so it always matches a consistent moment of the run, and a
-resumed run reads it back and drops the rows logged after its checkpoint.
+it draws a sample grid, and a callback (e.g. an evaluation every
+``eval_every`` steps) may add its own.  A cell with no value is left empty.
+The file is rewritten whole and atomically, so it always matches a
+consistent moment of the run, and a resumed run reads it back and drops the
+rows logged after its checkpoint.
 """
 
 from __future__ import annotations
