@@ -12,15 +12,17 @@
 # # Lesson 11 — Speed: where a training step spends its time
 #
 # One training iteration of the `mnist_mlp` GAN at batch 64 does about
-# 0.5 GFLOP of matrix products (fourteen forward products, and their
-# backward twins) and a lot of small element-wise work around them. A fast
+# 1.2 GFLOP of matrix products (seventeen forward products: G twice, D three
+# times; twenty backward ones) and a lot of small element-wise work around
+# them. A fast
 # step does the products on an optimised BLAS and makes everything else
 # nearly free. This lesson measures that claim piece by piece:
 #
 # 1. profile one step and sort the time by *where* it goes;
 # 2. a one-line trap: `np.where` on random signs;
 # 3. NumPy Adam vs a fused numba loop over all parameters;
-# 4. float32 vs float64.
+# 4. float32 vs float64;
+# 5. why a small call costs more inside a step than on its own.
 #
 # Library: `tinygan/backend.py` (`Kernel`, `set_backend`, `jit`), the kernels in
 # `tinygan/kernels/` (each `*_numpy` twin beside its `*_numba` loop), and
@@ -236,6 +238,58 @@ d_first.forward(real64)
 assert d_first._take_cache().dtype == np.float32
 
 # %% [markdown]
+# ## 5. A small call costs more inside a step than in a micro-benchmark
+#
+# A micro-benchmark calls a function back to back, so its code and data stay
+# in the CPU's caches. Inside a training step they do not: Adam has just
+# streamed 56 MB (p, g, m and v of 2 M parameters) through caches of a few MB,
+# and the next call must fetch what it needs from memory again. We imitate
+# that with a sweep over an array larger than any cache before each call.
+#
+# The figures a step reports about D's logits -- the mean D(x) and how many
+# samples D calls real -- take six NumPy calls in their NumPy twin
+# (`logit_stats_numpy` in `tinygan/kernels/loss.py`) and one compiled loop in
+# their numba kernel.
+
+# %%
+from tinygan.kernels import logit_stats  # noqa: E402  (the lesson's own section)
+
+sweep = np.ones(256 * 2**20 // 4, np.float32)   # 256 MB: more than any CPU cache
+logits = np.random.default_rng(3).standard_normal((64, 1)).astype(np.float32)
+
+
+def per_call(fn, before=None, calls=15 if QUICK else 101):
+    """Median seconds of one call of ``fn``, each after ``before()`` when given."""
+    fn()
+    times = []
+    for _ in range(calls):
+        if before is not None:
+            before()
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+twins = {"numpy": logit_stats.numpy}
+if backend.numba_available():
+    twins["numba"] = logit_stats.numba
+cost = {(name, when): per_call(lambda f=f: f(logits), before)
+        for name, f in twins.items() for when, before in (("hot", None), ("cold", sweep.sum))}
+for name in twins:
+    print(f"logit_stats, {name:5s}: {cost[name, 'hot'] * 1e6:6.1f} us hot, "
+          f"{cost[name, 'cold'] * 1e6:6.1f} us after the sweep")
+assert cost["numpy", "cold"] > 2 * cost["numpy", "hot"], cost  # typically 5-10x
+if "numba" in twins:
+    assert cost["numba", "cold"] < cost["numpy", "cold"], cost  # one call, not six
+
+# %% [markdown]
+# Inside a step, then, the number of calls matters as much as the work in
+# each: `benchmarks/step_breakdown.py` times them both ways and shows the
+# step round by round, with Adam's share rising from about 1.5 ms to 5-7 ms
+# whenever the machine's other tenants take the shared cache.
+
+# %% [markdown]
 # ## What to take away
 #
 # * Measure before optimising: here the optimizer, not the matrix products,
@@ -244,6 +298,8 @@ assert d_first._take_cache().dtype == np.float32
 #   reads and writes each number once beats a chain of NumPy operators.
 # * Branches on random data are slow; `np.maximum` beats `np.where`.
 # * Stay in float32.
+# * Inside a step every call starts with cold caches: fewer, fused calls beat
+#   many small ones that each look fast in a micro-benchmark.
 #
 # `python benchmarks/step.py` puts the whole step side by side with the
 # matrix-products-only bound and with PyTorch on the same machine.
