@@ -285,9 +285,11 @@ if "numba" in twins:
 
 # %% [markdown]
 # Inside a step, then, the number of calls matters as much as the work in
-# each: `benchmarks/step_breakdown.py` times them both ways and shows the
-# step round by round, with Adam's share rising from about 1.5 ms to 5-7 ms
-# whenever the machine's other tenants take the shared cache.
+# each. `benchmarks/step_breakdown.py` times them both ways and shows the step
+# round by round. It also shows a second way memory costs time: with two BLAS
+# threads, the other core has read the weights during the products, and in
+# some rounds Adam spends 5-7 ms instead of 1.5 taking those cache lines back
+# before it can write them (with one BLAS thread it never has to).
 
 # %% [markdown]
 # ## What to take away
