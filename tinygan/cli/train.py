@@ -161,7 +161,9 @@ def _blas_threads():
     The matrices of a GAN step are small (64 x 1024): a second OpenBLAS thread
     saves little on an idle machine (14 -> ~18 ms a step with one), but its
     spin-waiting makes a step 5-10x slower as soon as anything else wants a core
-    (measured 35 ms with one thread, 171 ms with two, on a busy 2-core machine).
+    (measured 35 ms with one thread, 171 ms with two, on a busy 2-core machine),
+    and Adam must take back from the second core every weight it read, which on
+    some hosts costs 5 ms a step (``benchmarks/step_breakdown.py``).
     """
     n = os.environ.get("TINYGAN_BLAS_THREADS", "1")
     if not n.isdigit() or int(n) < 1:
