@@ -96,6 +96,8 @@ def main(argv=None):
                     help="BLAS threads (default: what BLAS has now)")
     ap.add_argument("--json", metavar="PATH")
     args = ap.parse_args(argv)
+    if args.rounds < 1 or args.iterations < 1:
+        ap.error("--rounds and --iterations must be at least 1")
     if args.threads is not None:
         from threadpoolctl import threadpool_limits
         threadpool_limits(args.threads)
@@ -105,7 +107,8 @@ def main(argv=None):
     step, spent = timed_gan(args.batch)
     products = matmul_step(args.batch)
     for _ in range(20):
-        step(), products()
+        step()
+        products()
 
     n = args.iterations
     cols = ("step", "adam", "adam'", "rest", "matmul")
@@ -130,7 +133,9 @@ def main(argv=None):
               + f"{total / mm:>12.2f}x", flush=True)
 
     ranked = sorted(rows, key=lambda row: row["step"])
-    halves = {"faster half": ranked[: len(ranked) // 2], "slower half": ranked[len(ranked) // 2:]}
+    half = len(ranked) // 2
+    halves = ({"faster half": ranked[:half], "slower half": ranked[half:]} if half
+              else {"all rounds": ranked})
     print("\nmedians     " + "".join(f"{c:>8}" for c in cols))
     summary = {}
     for name, part in halves.items():
