@@ -41,16 +41,10 @@ import time
 import numpy as np
 
 from _common import machine_report, print_report, write_json
-from step import LATENT, matmul_step
+from step import make_gan, matmul_step
 
-from tinygan import GAN, backend
+from tinygan import backend
 from tinygan.kernels import leaky_relu_forward, logit_stats
-from tinygan.presets import mnist_mlp
-
-
-def make_gan(seed: int):
-    G, D = mnist_mlp(LATENT, rng=seed)
-    return GAN(G, D, latent_dim=LATENT, rng=seed + 1)
 
 
 def timed_gan(batch: int, seed: int = 0):

@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 
 BASE_COLUMNS = ("iteration", "d_loss", "g_loss", "d_x", "d_g_z", "d_acc", "time")
-# Where an optional column of the loop goes when a run has it: beside its kin.
-_ORDER = ("iteration", "d_loss", "g_loss", "d_x", "d_g_z", "d_acc", "q_loss", "time")
+# Where the loop's optional column goes when a run has it: beside its kin, before time.
+_ORDER = (*BASE_COLUMNS[:-1], "q_loss", BASE_COLUMNS[-1])
 
 
 class History:
