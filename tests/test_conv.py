@@ -214,7 +214,7 @@ def test_conv2d_rejects_bad_arguments():
         Conv2D(3, 2, 2.5)
     layer = Conv2D(3, 2, 3)
     layer.forward(np.zeros((2, 3, 5, 5), dtype=np.float32))
-    with pytest.raises(ValueError, match="backward expected dy of shape"):
+    with pytest.raises(ValueError, match="backward got dy of shape"):
         layer.backward(np.zeros((2, 2, 4, 4), dtype=np.float32))
     with pytest.raises(RuntimeError, match="without a matching forward"):
         Conv2D(3, 2, 3).backward(np.zeros((2, 2, 5, 5)))

@@ -66,6 +66,8 @@ def leaky_relu_backward_numpy(x, dy, alpha):
 
 @jit
 def leaky_relu_backward_numba(x, dy, alpha):
+    if x.size != dy.size:  # numba does not check indices: refuse before the loop reads past x
+        raise ValueError("leaky_relu_backward: x and dy must have the same shape")
     dx = np.empty(dy.shape, dy.dtype)
     a = dy.dtype.type(alpha)
     xf, dyf, dxf = x.ravel(), dy.ravel(), dx.reshape(-1)
@@ -106,6 +108,8 @@ def sigmoid_backward_numpy(y, dy):
 
 @jit
 def sigmoid_backward_numba(y, dy):
+    if y.size != dy.size:
+        raise ValueError("sigmoid_backward: y and dy must have the same shape")
     dx = np.empty(dy.shape, dy.dtype)
     one = dy.dtype.type(1)
     yf, dyf, dxf = y.ravel(), dy.ravel(), dx.reshape(-1)
@@ -127,6 +131,8 @@ def tanh_backward_numpy(y, dy):
 
 @jit
 def tanh_backward_numba(y, dy):
+    if y.size != dy.size:
+        raise ValueError("tanh_backward: y and dy must have the same shape")
     dx = np.empty(dy.shape, dy.dtype)
     one = dy.dtype.type(1)
     yf, dyf, dxf = y.ravel(), dy.ravel(), dx.reshape(-1)

@@ -74,6 +74,7 @@ def batchnorm_train_backward_numpy(dy, xhat, gamma, inv_std):
 @jit
 def batchnorm_train_backward_numba(dy, xhat, gamma, inv_std):
     n, c = dy.shape
+    _check_rows(dy, xhat, gamma, inv_std)
     dbeta = np.zeros(c, dy.dtype)
     dgamma = np.zeros(c, dy.dtype)
     for i in range(n):                 # pass 1: both column sums at once
@@ -88,6 +89,14 @@ def batchnorm_train_backward_numba(dy, xhat, gamma, inv_std):
         for j in range(c):
             dx[i, j] = scale[j] * (dy[i, j] - mean_dy[j] - xhat[i, j] * mean_dyx[j])
     return dx, dgamma, dbeta
+
+
+@jit
+def _check_rows(dy, xhat, gamma, inv_std):
+    """numba does not check indices: a dy unlike the forward's xhat must stop here."""
+    n, c = dy.shape
+    if xhat.shape[0] != n or xhat.shape[1] != c or gamma.size != c or inv_std.size != c:
+        raise ValueError("batchnorm backward: dy must have the shape of the forward's output")
 
 
 def batchnorm_eval_forward_numpy(x, gamma, beta, running_mean, running_var, eps):
@@ -119,6 +128,7 @@ def batchnorm_eval_backward_numpy(dy, xhat, gamma, inv_std):
 @jit
 def batchnorm_eval_backward_numba(dy, xhat, gamma, inv_std):
     n, c = dy.shape
+    _check_rows(dy, xhat, gamma, inv_std)
     scale = gamma * inv_std
     dx = np.empty((n, c), dy.dtype)
     dbeta = np.zeros(c, dy.dtype)

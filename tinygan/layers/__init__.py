@@ -6,8 +6,9 @@ from tinygan.layers.batchnorm import BatchNorm
 from tinygan.layers.conv import Conv2D
 from tinygan.layers.dense import Dense
 from tinygan.layers.dropout import Dropout
+from tinygan.layers.minibatch import MinibatchStd
 from tinygan.layers.shape import Flatten, Reshape
 from tinygan.layers.upsampling import UpSampling2D
 
 __all__ = ["Layer", "Dense", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "BatchNorm",
-           "Conv2D", "UpSampling2D", "Dropout", "Reshape", "Flatten"]
+           "Conv2D", "UpSampling2D", "Dropout", "MinibatchStd", "Reshape", "Flatten"]

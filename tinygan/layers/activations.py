@@ -20,11 +20,11 @@ class LeakyReLU(Layer):
         self.alpha = float(alpha)
 
     def forward(self, x):
-        self._cache = x
-        return leaky_relu_forward(x, self.alpha)
+        x = self._check_float(x)
+        return self._remember(x, leaky_relu_forward(x, self.alpha))
 
     def backward(self, dy, input_grad=True):
-        return leaky_relu_backward(self._take_cache(), dy, self.alpha)
+        return leaky_relu_backward(self._take_cache(dy), dy, self.alpha)
 
     def __repr__(self):
         return f"LeakyReLU({self.alpha:g})"
@@ -44,21 +44,19 @@ class Sigmoid(Layer):
     """``y = 1 / (1 + exp(-x))`` in (0, 1); backward ``dx = dy * y * (1 - y)`` caches y."""
 
     def forward(self, x):
-        y = sigmoid_forward(x)
-        self._cache = y
-        return y
+        y = sigmoid_forward(self._check_float(x))
+        return self._remember(y, y)
 
     def backward(self, dy, input_grad=True):
-        return sigmoid_backward(self._take_cache(), dy)
+        return sigmoid_backward(self._take_cache(dy), dy)
 
 
 class Tanh(Layer):
     """``y = tanh(x)`` in (-1, 1); backward ``dx = dy * (1 - y^2)`` caches y."""
 
     def forward(self, x):
-        y = tanh_forward(x)
-        self._cache = y
-        return y
+        y = tanh_forward(self._check_float(x))
+        return self._remember(y, y)
 
     def backward(self, dy, input_grad=True):
-        return tanh_backward(self._take_cache(), dy)
+        return tanh_backward(self._take_cache(dy), dy)

@@ -22,9 +22,13 @@ then the fake batch, and the two gradients add up.  ``Sequential.backward(dy,
 accumulate=False)`` is ``zero_grad()`` and ``backward(dy)`` in one: each
 gradient is *written* rather than added, which saves a pass over memory.
 
-Each ``backward`` consumes the cache of the ``forward`` just before it, so
-running forward twice and then backward twice is caught instead of silently
-using the wrong activations.
+Each ``backward`` consumes the cache of the ``forward`` just before it, and
+checks that ``dy`` has the shape that forward's output had.  A second
+``backward`` without a new ``forward`` raises.  Two forwards and then one
+backward cannot be told from a legitimate pattern (a forward whose output
+nobody differentiates, such as the frozen G's in phase 1), so the backward
+uses the *second* forward's activations: run each forward right before its
+backward, as ``GAN.d_step`` does for the real and the fake batch.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ class Layer:
         self.training = True
         self.trainable = True
         self._cache = None
+        self._out_shape: tuple | None = None   # the output's shape: the dy backward must get
         self._fresh: set[str] = set()   # grads the next contribution overwrites (see _add_to_grad)
 
     # -- the two passes -------------------------------------------------------------
@@ -54,14 +59,32 @@ class Layer:
     def backward(self, dy, input_grad=True):  # pragma: no cover
         raise NotImplementedError
 
-    def _take_cache(self):
-        """Hand the forward's cache to backward, exactly once."""
+    def _remember(self, cache, y):
+        """Keep ``cache`` for backward and the shape of the output ``y``; returns y."""
+        self._cache = cache
+        self._out_shape = y.shape
+        return y
+
+    def _take_cache(self, dy=None):
+        """Hand the forward's cache to backward, exactly once.
+
+        With ``dy``, also check it has the shape of that forward's output (see
+        :meth:`_remember`): the numba kernels index dy and the cache together
+        and do not check bounds, so a wrong dy must stop here.
+        """
         cache = self._cache
         if cache is None:
             raise RuntimeError(
                 f"{self!r}: backward() called without a matching forward(). Run forward(x) "
                 "first, and call backward once per forward (forward real -> backward, "
                 "then forward fake -> backward).")
+        if dy is not None and self._out_shape is not None:
+            shape = getattr(dy, "shape", None)
+            if shape != self._out_shape:
+                raise ValueError(
+                    f"{self!r}: backward got dy of shape {shape if shape is not None else type(dy)}"
+                    f", but the forward before it returned {self._out_shape}; dy = dL/d(output) "
+                    "must have the output's shape")
         self._cache = None
         return cache
 
@@ -119,6 +142,20 @@ class Layer:
             self._fresh.discard(name)
         else:
             grad += a @ b
+
+    def _check_float(self, x):
+        """``x`` itself if it is a float32 or float64 array, else a ValueError naming this layer.
+
+        Integers would turn ``alpha = 0.2`` into 0 and ``eps`` into 0, and float16
+        has no compiled kernels: layers without weights of their own (whose dtype
+        they could cast to, as Dense does) refuse them.
+        """
+        dtype = getattr(x, "dtype", None)
+        if dtype not in (np.float32, np.float64):
+            got = dtype if dtype is not None else type(x).__name__
+            raise ValueError(f"{self!r}: expected a float32 or float64 array, got {got}; "
+                             "convert it first, e.g. x.astype(np.float32)")
+        return x
 
     def _add_param(self, name: str, value: np.ndarray):
         self.params[name] = value

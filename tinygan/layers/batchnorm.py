@@ -45,8 +45,14 @@ class BatchNorm(Layer):
     def __init__(self, num_features: int, *, momentum: float = 0.8, eps: float = 1e-3,
                  dtype=np.float32):
         super().__init__()
+        if int(num_features) != num_features or num_features < 1:
+            raise ValueError(f"BatchNorm: num_features must be a positive integer (the width of "
+                             f"the input), got {num_features!r}")
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"BatchNorm momentum must be in [0, 1), got {momentum}")
+        if not 0.0 < eps < float("inf"):
+            raise ValueError(f"BatchNorm eps must be a positive number (it keeps 1 / sqrt(var + "
+                             f"eps) finite for a constant feature), got {eps}")
         self.num_features = int(num_features)
         self.momentum, self.eps = float(momentum), float(eps)
         self._add_param("gamma", np.ones(self.num_features, dtype=dtype))
@@ -66,10 +72,18 @@ class BatchNorm(Layer):
         if getattr(x, "ndim", None) == 4:  # NCHW -> (N*H*W, C): one row per pixel
             self._check_input(x, self.num_features, ndims=(4,))
             n, c, h, w = x.shape
-            y = self.forward(x.transpose(0, 2, 3, 1).reshape(n * h * w, c))
-            return np.ascontiguousarray(y.reshape(n, h, w, c).transpose(0, 3, 1, 2))
-        self._check_input(x, self.num_features)
+            y, cache = self._forward_rows(x.transpose(0, 2, 3, 1).reshape(n * h * w, c))
+            y = np.ascontiguousarray(y.reshape(n, h, w, c).transpose(0, 3, 1, 2))
+        else:
+            self._check_input(x, self.num_features)
+            y, cache = self._forward_rows(x)
+        return self._remember(cache, y)
+
+    def _forward_rows(self, x):
+        """The 2-D computation on (rows, C): ``(y, what backward needs)``."""
         gamma, beta = self.params["gamma"], self.params["beta"]
+        if x.dtype != gamma.dtype:  # compute in the layer's own dtype, as Dense does
+            x = x.astype(gamma.dtype)
         if self.training:
             if x.shape[0] < 2:
                 raise ValueError(f"{self!r} in training mode needs a batch of at least 2 "
@@ -82,20 +96,21 @@ class BatchNorm(Layer):
         else:
             y, xhat, inv_std = batchnorm_eval_forward(x, gamma, beta, self.running_mean,
                                                       self.running_var, self.eps)
-        self._cache = (self.training, xhat, inv_std)
-        return y
+        return y, (self.training, xhat, inv_std)
 
     def backward(self, dy, input_grad=True):
-        if dy.ndim == 4:  # the same pixel-per-row view as forward, and back to NCHW
+        trained, xhat, inv_std = self._take_cache(dy)
+        image = dy.ndim == 4
+        if image:  # the same pixel-per-row view as forward
             n, c, h, w = dy.shape
-            dx = self.backward(dy.transpose(0, 2, 3, 1).reshape(n * h * w, c), input_grad)
-            return np.ascontiguousarray(dx.reshape(n, h, w, c).transpose(0, 3, 1, 2))
-        trained, xhat, inv_std = self._take_cache()
+            dy = dy.transpose(0, 2, 3, 1).reshape(n * h * w, c)
         step = batchnorm_train_backward if trained else batchnorm_eval_backward
         dx, dgamma, dbeta = step(dy, xhat, self.params["gamma"], inv_std)
         if self.trainable:
             self._add_to_grad("gamma", dgamma)
             self._add_to_grad("beta", dbeta)
+        if image:  # and back to NCHW
+            dx = np.ascontiguousarray(dx.reshape(n, h, w, c).transpose(0, 3, 1, 2))
         return dx
 
     def __repr__(self):

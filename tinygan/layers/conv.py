@@ -134,24 +134,22 @@ class Conv2D(Layer):
         n, _, h, w = x.shape
         out_h, out_w, pad_top, pad_left = self.geometry(h, w)
         W2 = self.params["W"].reshape(self.out_channels, -1)
+        if x.dtype != W2.dtype:  # compute in the layer's own dtype, as Dense does
+            x = x.astype(W2.dtype)
         b = self.params["b"][:, None]
-        y = np.empty((n, self.out_channels, out_h, out_w), dtype=np.result_type(x, W2))
+        y = np.empty((n, self.out_channels, out_h, out_w), dtype=W2.dtype)
         for i, j in self._chunks(n, out_h, out_w, x.itemsize):
             cols = im2col(x[i:j], self.kernel_size, self.stride, pad_top, pad_left, out_h, out_w)
             Y = W2 @ cols
             Y += b
             # (C_out, n*Ho*Wo) -> (n, C_out, Ho, Wo): back to NCHW
             y[i:j] = Y.reshape(self.out_channels, j - i, out_h, out_w).transpose(1, 0, 2, 3)
-        self._cache = x
-        return y
+        return self._remember(x, y)
 
     def backward(self, dy, input_grad=True):
-        x = self._take_cache()
+        x = self._take_cache(dy)   # checks dy is (n, C_out, out_h, out_w)
         n, c, h, w = x.shape
         out_h, out_w, pad_top, pad_left = self.geometry(h, w)
-        if dy.shape != (n, self.out_channels, out_h, out_w):
-            raise ValueError(f"{self!r}: backward expected dy of shape "
-                             f"{(n, self.out_channels, out_h, out_w)}, got {dy.shape}")
         k, s = self.kernel_size, self.stride
         W2 = self.params["W"].reshape(self.out_channels, -1)
         dx = np.empty_like(x) if input_grad else None

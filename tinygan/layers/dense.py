@@ -60,13 +60,12 @@ class Dense(Layer):
             # product downstream to float64: twice the memory traffic, a slower BLAS
             # kernel.  The layer computes in its own dtype.
             x = x.astype(W.dtype)
-        self._cache = x
         y = x @ W
         y += self.params["b"]  # in place: one (N, out) array instead of two
-        return y
+        return self._remember(x, y)
 
     def backward(self, dy, input_grad=True):
-        x = self._take_cache()
+        x = self._take_cache(dy)
         if self.trainable:
             self._add_matmul_to_grad("W", x.T, dy)    # grads["W"] += x.T @ dy
             self._add_to_grad("b", bias_grad(dy))     # grads["b"] += dy.sum(axis=0)

@@ -42,18 +42,16 @@ class Dropout(Layer):
 
     def forward(self, x):
         if not self.training or self.rate == 0.0:
-            self._cache = True  # no mask: backward passes dy through unchanged
-            return x
+            return self._remember(True, x)  # no mask: backward passes dy through unchanged
         # Uniform draws in the input's precision (float32 draws are twice as fast).
         dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
         u = self.rng.random(x.shape, dtype=dtype)
         scale = (u >= self.rate).astype(x.dtype)
         scale *= x.dtype.type(1.0 / (1.0 - self.rate))
-        self._cache = scale
-        return x * scale
+        return self._remember(scale, x * scale)
 
     def backward(self, dy, input_grad=True):
-        scale = self._take_cache()
+        scale = self._take_cache(dy)
         return dy if scale is True else dy * scale
 
     def __repr__(self):

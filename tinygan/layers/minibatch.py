@@ -45,6 +45,11 @@ class MinibatchStd(Layer):
 
     def __init__(self, in_features: int, eps: float = 1e-8):
         super().__init__()
+        if int(in_features) != in_features or in_features < 1:
+            raise ValueError(f"MinibatchStd: in_features must be a positive integer, "
+                             f"got {in_features!r}")
+        if not 0.0 <= eps < float("inf"):
+            raise ValueError(f"MinibatchStd: eps must be a number >= 0, got {eps}")
         self.in_features, self.eps = int(in_features), float(eps)
 
     def forward(self, x):
@@ -55,11 +60,11 @@ class MinibatchStd(Layer):
         centred = x - x.mean(axis=0)
         std = np.sqrt((centred * centred).mean(axis=0) + self.eps)       # (F,)
         s = std.mean()
-        self._cache = (centred, std)
-        return np.concatenate([x, np.full((len(x), 1), s, dtype=x.dtype)], axis=1)
+        return self._remember((centred, std),
+                              np.concatenate([x, np.full((len(x), 1), s, dtype=x.dtype)], axis=1))
 
     def backward(self, dy, input_grad=True):
-        centred, std = self._take_cache()
+        centred, std = self._take_cache(dy)
         n, f = centred.shape
         ds = dy[:, f].sum()
         return dy[:, :f] + (ds / (f * n)) * centred / std

@@ -34,11 +34,10 @@ class Reshape(Layer):
         if shape is None or len(shape) < 2 or int(np.prod(shape[1:])) != self.size:
             raise ValueError(f"{self!r}: expected input of shape (batch, ...) with {self.size} "
                              f"values per sample, got {shape if shape is not None else type(x)}")
-        self._cache = shape
-        return x.reshape(shape[0], *self.target_shape)
+        return self._remember(shape, x.reshape(shape[0], *self.target_shape))
 
     def backward(self, dy, input_grad=True):
-        return dy.reshape(self._take_cache())
+        return dy.reshape(self._take_cache(dy))
 
     def output_shape(self, input_shape):
         return (input_shape[0], *self.target_shape)
@@ -62,11 +61,10 @@ class Flatten(Layer):
         if shape is None or len(shape) < 2:
             raise ValueError(f"{self!r}: expected input of shape (batch, ...), got "
                              f"{shape if shape is not None else type(x)}")
-        self._cache = shape
-        return x.reshape(shape[0], -1)
+        return self._remember(shape, x.reshape(shape[0], -1))
 
     def backward(self, dy, input_grad=True):
-        return dy.reshape(self._take_cache())
+        return dy.reshape(self._take_cache(dy))
 
     def output_shape(self, input_shape):
         rest = input_shape[1:]
