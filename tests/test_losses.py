@@ -81,3 +81,19 @@ def test_bad_loss_arguments_are_rejected():
         generator_loss(np.zeros((2, 1)), "wasserstein")
     with pytest.raises(ValueError, match="label_smoothing"):
         discriminator_loss(np.zeros((2, 1)), np.zeros((2, 1)), label_smoothing=1.5)
+
+
+@pytest.mark.parametrize("targets", [np.ones(4), np.ones((4, 2)), np.ones((1, 4)), np.ones(3)],
+                         ids=lambda t: str(t.shape))
+def test_bce_refuses_targets_that_do_not_fit_the_logits(targets, backend):
+    # (4,) labels against (4, 1) logits would broadcast to 16 losses without a word
+    with pytest.raises(ValueError, match=r"targets of shape .* do not fit logits of shape \(4, 1\)"):
+        bce(np.zeros((4, 1)), targets)
+
+
+@pytest.mark.parametrize("targets", [0.9, np.float32(1), np.ones((4, 1)), np.ones((1, 1)),
+                                     np.ones(1)], ids=lambda t: str(np.shape(t)))
+def test_bce_accepts_one_target_per_logit_or_one_for_all(targets, backend):
+    loss, d = bce(np.zeros((4, 1)), targets)
+    assert d.shape == (4, 1)
+    assert loss == pytest.approx(np.log(2))   # at logit 0, p = 0.5 whatever the target

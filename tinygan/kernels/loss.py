@@ -21,6 +21,25 @@ import numpy as np
 from tinygan.backend import Kernel, jit
 
 
+def check_targets(logits, targets):
+    """Raise a ValueError unless ``targets`` broadcasts to the shape of ``logits`` itself.
+
+    Labels of shape (N,) against D's (N, 1) logits would broadcast to (N, N):
+    N^2 losses and a gradient of the wrong shape, without an error.
+    """
+    if np.ndim(targets) == 0:   # one target for every logit: what a GAN passes
+        return
+    shape, t_shape = np.shape(logits), np.shape(targets)
+    try:
+        ok = np.broadcast_shapes(t_shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"bce_with_logits: targets of shape {t_shape} do not fit logits of "
+                         f"shape {shape}; give one target per logit (shape {shape}, e.g. "
+                         f"labels.reshape({shape})) or one number for all")
+
+
 def bce_with_logits_numpy(logits, targets):
     """Mean BCE over all elements and its gradient w.r.t. the logits.
 
@@ -36,6 +55,7 @@ def bce_with_logits_numpy(logits, targets):
     dlogits : ndarray, shape of ``logits``
         ``(sigmoid(logits) - targets) / logits.size``.
     """
+    check_targets(logits, targets)
     e = np.exp(-np.abs(logits))  # in (0, 1]: never overflows
     losses = np.maximum(logits, 0) - logits * targets + np.log1p(e)
     p = np.where(logits >= 0, 1 / (1 + e), e / (1 + e))  # sigmoid, stable both ways
@@ -67,6 +87,7 @@ def _bce_with_logits_flat(l, t, out):
 def bce_with_logits_numba(logits, targets):
     """Same contract as :func:`bce_with_logits_numpy`, one compiled pass."""
     logits = np.asarray(logits)
+    check_targets(logits, targets)
     l = np.ascontiguousarray(logits).reshape(-1)  # a view of D's (N, 1) output, no copy
     t = np.asarray(targets, logits.dtype)
     t = t.reshape(1) if t.size == 1 else np.ascontiguousarray(
