@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from tinygan.model import Parameter
-from tinygan.optim import SGD, Adam
+from tinygan.layers import Dense, LeakyReLU
+from tinygan.model import Parameter, Sequential
+from tinygan.optim import SGD, Adam, linear_decay
 
 
 def _param(value, grad):
@@ -71,7 +72,7 @@ def test_restored_state_continues_bit_for_bit(make, backend):
 
 def test_optimizer_rejects_bad_settings():
     p = _param([0.0], [0.0])
-    with pytest.raises(ValueError, match="learning rate must be positive"):
+    with pytest.raises(ValueError, match="learning rate must be a positive number"):
         Adam([p], lr=-1)
     with pytest.raises(ValueError, match="beta1"):
         Adam([p], beta1=1.0)
@@ -79,3 +80,54 @@ def test_optimizer_rejects_bad_settings():
         SGD([], lr=0.1)
     with pytest.raises(ValueError, match="shape"):
         Adam([p]).load_state_dict({"step": np.array(1), "m.p": np.zeros(3), "v.p": np.zeros(3)})
+
+
+def test_optimizer_rejects_more_bad_settings():
+    p = _param([0.0], [0.0])
+    with pytest.raises(ValueError, match="learning rate must be a positive number, got inf"):
+        SGD([p], lr=float("inf"))
+    with pytest.raises(ValueError, match="SGD momentum must be in"):
+        SGD([p], lr=0.1, momentum=1.5)
+    for eps in (0.0, -1e-8):   # eps = 0 makes 0 / 0 for a gradient that has always been 0
+        with pytest.raises(ValueError, match="Adam eps must be a positive number"):
+            Adam([p], eps=eps)
+
+
+@pytest.mark.parametrize("make", [lambda ps: Adam(ps, lr=0.01),
+                                  lambda ps: SGD(ps, lr=0.01, momentum=0.9)],
+                         ids=["adam", "sgd"])
+def test_frozen_layers_keep_their_weights_and_state(make, backend):
+    """Keras's meaning of trainable = False: the optimizer leaves the layer alone, even
+    though its moments (or velocity) would otherwise keep moving it with a zero gradient."""
+    net = Sequential(Dense(3, 4, rng=0), LeakyReLU(0.2), Dense(4, 2, rng=1))
+    opt = make(net.parameters())
+    rng = np.random.default_rng(2)
+    x, dy = rng.standard_normal((5, 3), np.float32), rng.standard_normal((5, 2), np.float32)
+
+    def step():
+        net.forward(x)
+        net.backward(dy, accumulate=False)
+        opt.step()
+
+    step()                                   # everything learns once: the moments are set
+    net[0].trainable = False
+    frozen = {k: v.copy() for k, v in net[0].params.items()}
+    state = {k: v.copy() for k, v in opt.state_dict().items()
+             if k.split(".")[1:2] == ["0"]}          # the first layer's: "m.0.W", "v.0.b" ...
+    last = net[2].params["W"].copy()
+    step()
+    step()
+    for k, v in frozen.items():
+        np.testing.assert_array_equal(net[0].params[k], v)   # not moved by the moments
+    for k, v in state.items():
+        np.testing.assert_array_equal(opt.state_dict()[k], v)  # and its state waited
+    assert not np.array_equal(net[2].params["W"], last)      # the rest still learns
+    net[0].trainable = True
+    step()
+    assert not np.array_equal(net[0].params["W"], frozen["W"])  # thawed, it learns again
+
+
+def test_linear_decay_holds_its_final_factor_past_the_end():
+    assert linear_decay(0, 100, 0.1) == 1.0
+    assert linear_decay(100, 100, 0.1) == pytest.approx(0.1)
+    assert linear_decay(250, 100, 0.1) == pytest.approx(0.1)   # never below: no negative rate

@@ -16,6 +16,7 @@ class Parameter(NamedTuple):
     name: str            # "3.W": layer index and parameter name
     value: np.ndarray    # the layer's own array: updated in place
     grad: np.ndarray
+    layer: Layer | None = None   # its layer: an optimizer skips it while the layer is frozen
 
 
 class Sequential:
@@ -70,7 +71,7 @@ class Sequential:
     # -- parameters ----------------------------------------------------------------
     def parameters(self) -> list[Parameter]:
         """Every learned array with its gradient, in layer order."""
-        return [Parameter(f"{i}.{k}", v, layer.grads[k])
+        return [Parameter(f"{i}.{k}", v, layer.grads[k], layer)
                 for i, layer in enumerate(self.layers) for k, v in layer.params.items()]
 
     def zero_grad(self):

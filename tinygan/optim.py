@@ -18,15 +18,44 @@ from tinygan.state import load_arrays
 
 
 class Optimizer:
-    """Holds the parameter list; subclasses implement ``step``."""
+    """Holds the parameter list; ``step()`` updates the parameters of trainable layers.
+
+    Subclasses implement ``_update(values, grads, *slots)``, the rule itself.
+    """
 
     def __init__(self, params, lr: float):
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
-        if not lr > 0:
-            raise ValueError(f"learning rate must be positive, got {lr}")
+        if not 0 < lr < float("inf"):
+            raise ValueError(f"learning rate must be a positive number, got {lr}")
         self.lr = float(lr)
+        self._grouped = {}   # which parameters learn -> their arrays, grouped for one kernel call
+
+    def step(self):
+        """One update of every parameter whose layer is trainable."""
+        self._update(*self._learning())
+
+    def _learning(self):
+        """The arrays of the parameters that learn now, as :class:`ArrayGroup` columns:
+        values, gradients, then each of ``_slots()``.
+
+        A frozen layer (``trainable = False``) keeps its weights, as in Keras:
+        without this its gradient would be 0 but Adam's moments (or SGD's
+        velocity) would keep moving it.  Its optimizer state waits unchanged.
+        The grouping is made once per pattern of frozen layers.
+        """
+        mask = tuple(p.layer is None or p.layer.trainable for p in self.params)
+        groups = self._grouped.get(mask)
+        if groups is None:
+            columns = ([p.value for p in self.params], [p.grad for p in self.params],
+                       *self._slots().values())
+            groups = [ArrayGroup(a for a, on in zip(col, mask) if on) for col in columns]
+            self._grouped[mask] = groups
+        return groups
+
+    def _update(self, values, grads, *slots):  # pragma: no cover - subclasses override it
+        raise NotImplementedError
 
     def zero_grad(self):
         for p in self.params:
@@ -57,17 +86,17 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float, momentum: float = 0.0):
         super().__init__(params, lr)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"SGD momentum must be in [0, 1), got {momentum} (at 1 or more "
+                             "the velocity never forgets a gradient and the steps grow)")
         self.momentum = float(momentum)
         self.velocity = [np.zeros_like(p.value) for p in self.params]
-        # The same arrays, grouped once for the fused kernel (views, not copies).
-        self._groups = [ArrayGroup(p.value for p in self.params),
-                        ArrayGroup(p.grad for p in self.params), ArrayGroup(self.velocity)]
 
     def _slots(self):
         return {"velocity": self.velocity}
 
-    def step(self):
-        sgd_update_all(*self._groups, self.lr, self.momentum)
+    def _update(self, values, grads, velocity):
+        sgd_update_all(values, grads, velocity, self.lr, self.momentum)
 
 
 class Adam(Optimizer):
@@ -84,21 +113,23 @@ class Adam(Optimizer):
         for name, b in (("beta1", beta1), ("beta2", beta2)):
             if not 0.0 <= b < 1.0:
                 raise ValueError(f"Adam {name} must be in [0, 1), got {b}")
+        if not 0.0 < eps < float("inf"):
+            raise ValueError(f"Adam eps must be a positive number (it keeps the step finite where "
+                             f"a gradient has always been 0), got {eps}")
         self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
         self.t = 0
         self.m = [np.zeros_like(p.value) for p in self.params]
         self.v = [np.zeros_like(p.value) for p in self.params]
-        # The same arrays, grouped once for the fused kernel (views, not copies).
-        self._groups = [ArrayGroup(p.value for p in self.params),
-                        ArrayGroup(p.grad for p in self.params),
-                        ArrayGroup(self.m), ArrayGroup(self.v)]
 
     def _slots(self):
         return {"m": self.m, "v": self.v}
 
     def step(self):
-        self.t += 1
-        adam_update_all(*self._groups, self.lr, self.beta1, self.beta2, self.eps, self.t)
+        self.t += 1   # counts every step, frozen layers or not (Keras's ``iterations``)
+        super().step()
+
+    def _update(self, values, grads, m, v):
+        adam_update_all(values, grads, m, v, self.lr, self.beta1, self.beta2, self.eps, self.t)
 
 
 def linear_decay(step: int, total: int, final: float, start: float = 0.5) -> float:
@@ -111,5 +142,6 @@ def linear_decay(step: int, total: int, final: float, start: float = 0.5) -> flo
     """
     begin = start * total
     span = total - begin
-    progress = max(0.0, (step - begin) / span) if span > 0 else 0.0   # 0 .. 1 after begin
+    progress = min(1.0, max(0.0, (step - begin) / span)) if span > 0 else 0.0   # 0 .. 1
+    # (held at ``final`` past ``total``: a factor below 0 would turn the steps around)
     return 1.0 - progress * (1.0 - final)
