@@ -76,9 +76,17 @@ def test_sigmoid_and_tanh(dtype, shape, contiguous):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(2, 1), (3, 7), (64, 257)])
-def test_batchnorm(dtype, shape):
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_batchnorm(dtype, shape, contiguous):
     rng = np.random.default_rng(1)
-    x, dy = _inputs(shape, dtype, True, seed=2)
+    x, dy = _inputs(shape, dtype, contiguous, seed=2)  # a user's (N, C) batch may be a view
+    if contiguous:
+        close = _close
+    else:   # NumPy sums a column held contiguously pairwise, not row after row like the
+        def close(a, b, dtype):   # kernel: the twins then differ by a few ulps of the data
+            assert a.shape == b.shape and a.dtype == b.dtype == dtype
+            np.testing.assert_allclose(a, b, rtol=TOL[dtype]["rtol"],
+                                       atol=32 * np.finfo(dtype).eps * np.abs(b).max())
     x += dtype(5.0)  # a mean far from 0 exposes a one-pass variance
     c = shape[1]
     gamma, beta = rng.normal(1, 0.5, c).astype(dtype), rng.normal(0, 0.5, c).astype(dtype)
@@ -86,18 +94,18 @@ def test_batchnorm(dtype, shape):
     a = bn.batchnorm_train_forward.numpy(x, gamma, beta, 1e-3)
     b = bn.batchnorm_train_forward.numba(x, gamma, beta, 1e-3)
     for u, v in zip(a, b):
-        _close(u, v, dtype)
+        close(u, v, dtype)
     _, xhat, _, _, inv_std = a
     for u, v in zip(bn.batchnorm_train_backward.numpy(dy, xhat, gamma, inv_std),
                     bn.batchnorm_train_backward.numba(dy, xhat, gamma, inv_std)):
-        _close(u, v, dtype)
+        close(u, v, dtype)
     a = bn.batchnorm_eval_forward.numpy(x, gamma, beta, rmean, rvar, 1e-3)
     b = bn.batchnorm_eval_forward.numba(x, gamma, beta, rmean, rvar, 1e-3)
     for u, v in zip(a, b):
-        _close(u, v, dtype)
+        close(u, v, dtype)
     for u, v in zip(bn.batchnorm_eval_backward.numpy(dy, a[1], gamma, a[2]),
                     bn.batchnorm_eval_backward.numba(dy, a[1], gamma, a[2])):
-        _close(u, v, dtype)
+        close(u, v, dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -228,21 +236,32 @@ def test_sgd_single_and_fused_match_numpy(dtype, momentum):
 
 def test_fused_update_handles_mixed_dtypes_and_strided_arrays():
     """Arrays a flat view cannot cover go array by array, through the same formulas."""
-    ref = _state(np.float32)
-    ref[0][1] = ref[0][1].astype(np.float64)  # mixed dtypes in one group
-    for arrays in ref[1:]:
-        arrays[1] = arrays[1].astype(np.float64)
-    strided = np.random.default_rng(5).standard_normal((8, 6)).astype(np.float32)[:, ::2]
-    ref[0][2], ref[1][2] = strided, strided * 0.5
-    ref[2][2], ref[3][2] = np.zeros_like(strided), np.zeros_like(strided)
-    other = _copy(ref)
-    other[0][2] = ref[0][2].copy()[:, :]  # keep the same (now contiguous) values
+    def state():
+        st = _state(np.float32)
+        for arrays in st:
+            arrays[1] = arrays[1].astype(np.float64)  # mixed dtypes in one group
+        rng = np.random.default_rng(5)                # and one array that is a strided view
+        for arrays, scale in zip(st, (1.0, 0.5, 0.1, 0.01)):
+            base = np.abs(rng.standard_normal((8, 12)).astype(np.float32)) * np.float32(scale)
+            arrays[2] = base[:, ::2]                   # every other column: not contiguous
+        return st
+    ref, other = state(), state()
+    assert not any(arrays[2].flags.c_contiguous for arrays in other)
     optim.adam_update_all.numpy(*ref, 1e-3, 0.9, 0.999, 1e-8, 1)
     groups = [optim.ArrayGroup(a) for a in other]
     assert not groups[0].fusable
     optim.adam_update_all.numba(*groups, 1e-3, 0.9, 0.999, 1e-8, 1)
     for r, o in zip(sum(ref, []), sum(other, [])):
         np.testing.assert_allclose(o, r, rtol=2e-6, atol=1e-7)
+    # a strided view alone: the numba kernels hand it to the NumPy formulas, in place
+    for update, n in ((optim.adam_update, 4), (optim.sgd_update, 3)):
+        arrays = [state()[k][2] for k in range(n)]
+        want = [a.copy() for a in arrays]
+        args = (1e-3, 0.9, 0.999, 1e-8, 1) if n == 4 else (1e-2, 0.9)
+        update.numpy(*want, *args)
+        update.numba(*arrays, *args)
+        assert not arrays[0].flags.c_contiguous
+        np.testing.assert_array_equal(arrays[0], want[0])
 
 
 def test_array_group_views_share_memory_with_the_arrays():

@@ -61,7 +61,7 @@ def test_minibatch_std_forward_value():
 
 
 @pytest.mark.parametrize("pack,mbstd", [(2, False), (1, True), (4, True)])
-def test_d_step_gradients_with_remedies(pack, mbstd):
+def test_d_step_gradients_with_remedies(pack, mbstd, backend):
     G, D = nets(pack, mbstd)
     rec = Recorder(D.parameters(), lr=1.0)
     gan = GAN(G, D, latent_dim=3, d_optimizer=rec, pack=pack, label_smoothing=0.1, rng=0)
@@ -83,7 +83,7 @@ def test_d_step_gradients_with_remedies(pack, mbstd):
 
 @pytest.mark.parametrize("pack,mbstd,fm", [(2, False, False), (1, True, False), (1, False, True),
                                            (2, True, True)])
-def test_g_step_gradients_with_remedies(pack, mbstd, fm):
+def test_g_step_gradients_with_remedies(pack, mbstd, fm, backend):
     G, D = nets(pack, mbstd)
     rec = Recorder(G.parameters(), lr=1.0)
     gan = GAN(G, D, latent_dim=3, g_optimizer=rec, pack=pack, feature_matching=fm, rng=0)
