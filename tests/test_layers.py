@@ -164,3 +164,21 @@ def test_dense_initialisation_is_glorot_uniform():
     limit = np.sqrt(6 / 500)
     assert np.abs(W).max() <= limit and np.abs(W).max() > 0.99 * limit
     assert abs(W.std() - limit / np.sqrt(3)) < 0.01 * limit  # std of U(-a, a) is a / sqrt(3)
+
+
+def test_check_layer_refuses_float32_and_catches_a_frozen_layer_that_moves_its_statistics():
+    with pytest.raises(ValueError, match=r"holds W, b in float32; finite differences need float64"):
+        check_layer(Dense(3, 2, rng=0), np.ones((2, 3)))
+
+    class LeakyStatistics(BatchNorm):   # bug: updates running statistics even when frozen
+        def forward(self, x):
+            self.buffers["running_mean"] += 1.0
+            return super().forward(x)
+
+    layer = LeakyStatistics(3, dtype=F64)
+    layer.trainable = False
+    with pytest.raises(AssertionError, match="changed its buffer running_mean"):
+        check_layer(layer, np.random.default_rng(0).normal(size=(4, 3)))
+    layer = BatchNorm(3, dtype=F64)   # the real one passes
+    layer.trainable = False
+    assert check_layer(layer, np.random.default_rng(0).normal(size=(4, 3)), rng=1)["x"] < 1e-7

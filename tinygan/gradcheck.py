@@ -77,6 +77,11 @@ def check_layer(layer, x: np.ndarray, *, rng=None, h: float = 1e-6) -> dict[str,
     can be checked in both modes); a frozen layer is checked for ``dx`` only and
     must leave every ``grads`` array at zero.  Returns ``{"x": err, "W": err, ...}``.
     """
+    single = [k for k, v in layer.params.items() if v.dtype != np.float64]
+    if single:   # the layer would compute in its own dtype: differences of rounding noise
+        raise ValueError(f"check_layer: {layer!r} holds {', '.join(single)} in "
+                         f"{layer.params[single[0]].dtype}; finite differences need float64, "
+                         "build the layer with dtype=np.float64")
     rng = np.random.default_rng(rng)
     x = np.array(x, dtype=np.float64)
     # Forward once to learn the output shape, then fix the random upstream gradient.
@@ -94,6 +99,10 @@ def check_layer(layer, x: np.ndarray, *, rng=None, h: float = 1e-6) -> dict[str,
     restore()
     layer.zero_grad()
     layer.forward(x)
+    if not layer.trainable:
+        for k, v in snapshot.items():
+            if not np.array_equal(layer.buffers[k], v):
+                raise AssertionError(f"frozen {layer!r} changed its buffer {k} in forward")
     dx = layer.backward(R)
     errors = {"x": rel_error(dx, numerical_grad(f, x, h))}
     for name, p in layer.params.items():
