@@ -15,7 +15,7 @@ because the generator changed.
 
 from __future__ import annotations
 
-import numpy as np
+import math
 
 from tinygan.callbacks import Callback
 
@@ -45,6 +45,25 @@ class MetricsCallback(Callback):
         if trainer.spec.data == "image" and self.reference is None:
             from tinygan.metrics.evaluate import real_reference
             self.reference = real_reference(trainer.config.dataset)
+        if self.best is None and (trainer.out / "best.npz").exists():
+            self.best = self._best_in(trainer.history)   # a resumed run: beat *that* one
+
+    @staticmethod
+    def _key(m: dict) -> tuple:
+        """Smaller is better: the Frechet distance for images; for mixtures the most
+        modes covered, then the lowest reverse KL."""
+        return (m["frechet"],) if "frechet" in m else (-m["modes"], m["reverse_kl"])
+
+    @classmethod
+    def _best_in(cls, history):
+        """``(key, iteration)`` of the best evaluation ``history`` holds (None without any)."""
+        found = []
+        for row in history.rows:
+            m = {k[len("eval_"):]: v for k, v in row.items()
+                 if k.startswith("eval_") and v is not None and math.isfinite(v)}
+            if "frechet" in m or {"modes", "reverse_kl"} <= m.keys():
+                found.append((cls._key(m), row["iteration"]))
+        return min(found, default=None)
 
     def on_eval(self, trainer, iteration: int) -> dict | None:
         from tinygan.cli.evaluate import evaluate_gan
@@ -55,7 +74,7 @@ class MetricsCallback(Callback):
         except FloatingPointError:
             return None            # the NaN check of the training loop reports this
         keys = IMAGE_KEYS if "frechet" in m else MIXTURE_KEYS
-        key = (m["frechet"],) if "frechet" in m else (-m["modes"], m["reverse_kl"])
+        key = self._key(m)
         if self.best is None or key < self.best[0]:
             self.best = (key, iteration)
             trainer.save_checkpoint(trainer.out / "best.npz")
