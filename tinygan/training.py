@@ -49,7 +49,7 @@ from tinygan.registry import get_preset
 LOGGED = ("d_loss", "g_loss", "d_x", "d_g_z", "d_acc")
 INFO_LOGGED = ("q_loss",)   # also logged when the GAN has InfoGAN's code
 OUTPUTS = ("checkpoint.npz", "config.json", "history.csv", "losses.png", "stats.png",
-           "real_vs_generated.png", "progress.gif")
+           "real_vs_generated.png", "progress.gif", "best.npz", "metrics.png", "metrics.json")
 EXIT_CODES = {"done": 0, "diverged": 1, "SIGINT": 130, "SIGTERM": 143}
 # Options a resumed run may change: they decide what is recorded, not what is computed.
 RESUMABLE = ("iterations", "sample_every", "checkpoint_every", "log_every", "eval_every", "out")
@@ -117,6 +117,7 @@ class Trainer:
         self.history = History()
         self.last_stats: dict = {}
         self.saved_iteration: int | None = None
+        self.branched = False      # resumed into another folder than its checkpoint's
         self._stop: str | None = None
         if _checkpoint is not None:
             self._restore(_checkpoint)
@@ -157,7 +158,23 @@ class Trainer:
         if config.iterations <= ckpt.iteration:
             raise ConfigError(f"{ckpt.path} is already at iteration {ckpt.iteration:,} of "
                               f"{config.iterations:,}; pass a larger --iterations to train on")
-        return cls(config, _checkpoint=ckpt, **kwargs)
+        later = _later_checkpoint(Path(config.out), ckpt)
+        if later and not kwargs.get("overwrite"):
+            raise ConfigError(f"{later[0]} is at iteration {later[1]:,}, later than "
+                              f"{ckpt.path.name} ({ckpt.iteration:,}): continuing from "
+                              f"{ckpt.path.name} here would replace it and the samples after "
+                              f"iteration {ckpt.iteration:,}. Add --overwrite to do that, or "
+                              "--out NEW to continue in another folder")
+        trainer = cls(config, _checkpoint=ckpt, **kwargs)
+        planned = int(ckpt.config.get("iterations", config.iterations))
+        if config.lr_decay != 1.0 and planned != config.iterations:
+            k, d = ckpt.iteration, config.lr_decay
+            trainer.echo(f"note: the learning-rate decay (--lr-decay {d:g}) was planned over "
+                         f"{planned:,} iterations; over {config.iterations:,} its factor at "
+                         f"iteration {k:,} becomes {linear_decay(k, config.iterations, d):.3g} "
+                         f"instead of {linear_decay(k, planned, d):.3g}. The run goes on, but "
+                         f"not as a run of {config.iterations:,} from the start would.")
+        return trainer
 
     def _restore(self, ckpt):
         restore_gan(ckpt, self.gan)
@@ -176,8 +193,11 @@ class Trainer:
         except (KeyError, ValueError) as exc:
             raise CheckpointError(f"{ckpt.path}: training state incomplete ({exc})") from None
         self.iteration = self.saved_iteration = ckpt.iteration
+        # The history of *this* run, which stays in the checkpoint's folder when the
+        # resumed run goes to another --out (a branch: it starts with the same rows).
+        self.branched = self.out.resolve() != ckpt.path.parent.resolve()
         try:
-            self.history = History.load(self.out / "history.csv")
+            self.history = History.load(ckpt.path.parent / "history.csv")
         except ValueError as exc:
             self.echo(f"warning: {exc}; starting a new history.csv")
         self.history.truncate(ckpt.iteration)
@@ -306,10 +326,13 @@ class Trainer:
     # -- files ----------------------------------------------------------------------
     def _prepare_out_dir(self):
         (self.out / "samples").mkdir(parents=True, exist_ok=True)
-        keep_upto = -1 if self.saved_iteration is None else self.saved_iteration
-        for frame in self._frames(after=keep_upto):   # frames of a run that is not kept
+        # Anything in --out that is not this run's is replaced: all of it for a new run
+        # or a branch (the folder held another run, or nothing), and for a resumed run
+        # what came after its checkpoint.
+        fresh = self.saved_iteration is None or self.branched
+        for frame in self._frames(after=-1 if fresh else self.saved_iteration):
             frame.unlink()
-        if self.saved_iteration is None and self.overwrite:
+        if fresh and self.overwrite:
             for name in OUTPUTS:
                 (self.out / name).unlink(missing_ok=True)
         config_json = self.config.to_json(version=tinygan.__version__)
@@ -346,6 +369,19 @@ class Trainer:
 
 def _holds_run(out: Path) -> bool:
     return (out / "checkpoint.npz").exists() or (out / "config.json").exists()
+
+
+def _later_checkpoint(out: Path, ckpt) -> tuple[Path, int] | None:
+    """``(path, iteration)`` of ``out/checkpoint.npz`` if it is another file than ``ckpt``
+    and further on (resuming from ``best.npz`` in its own run folder would replace it)."""
+    latest = out / "checkpoint.npz"
+    if not latest.exists() or latest.resolve() == ckpt.path.resolve():
+        return None
+    try:
+        iteration = load_checkpoint(latest).iteration
+    except CheckpointError:
+        return None   # unreadable: nothing of value is lost by replacing it
+    return (latest, iteration) if iteration > ckpt.iteration else None
 
 
 def _postfix(s: dict) -> str:

@@ -1,0 +1,139 @@
+"""Resuming in the less common ways: from an older file, into another folder,
+for longer than planned, with a best generator to keep.  Nothing of a run may
+be lost or mixed with another's without being asked for (``overwrite``)."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from tinygan.callbacks import Callback
+from tinygan.checkpoint import load_checkpoint
+from tinygan.config import ConfigError, TrainConfig
+from tinygan.metrics.callback import MetricsCallback
+from tinygan.training import Trainer
+
+
+def ring(tmp_path, name, **kw):
+    kw = {"dataset": "ring", "iterations": 20, "sample_every": 5, "log_every": 5,
+          "checkpoint_every": 10, **kw}
+    return TrainConfig(out=str(tmp_path / name), **kw)
+
+
+def fit(cfg, callbacks=(), **kw):
+    return Trainer(cfg, callbacks=callbacks, progress=False, echo=lambda m: None, **kw).fit()
+
+
+def resume(path, overrides=None, **kw):
+    kw = {"progress": False, "echo": lambda m: None, **kw}
+    return Trainer.resume(path, overrides, **kw)
+
+
+def rows(path):
+    with open(path, newline="") as f:
+        return [{k: v for k, v in r.items() if k != "time"} for r in csv.DictReader(f)]
+
+
+def frames(run):
+    return sorted(p.name for p in (run / "samples").iterdir())
+
+
+class SaveAt(Callback):
+    """Keep a copy of the state at iteration ``at`` as ``name`` in the run's folder."""
+
+    def __init__(self, at, name):
+        self.at, self.name = at, name
+
+    def on_step_end(self, trainer, iteration, stats):
+        if iteration == self.at:
+            trainer.save_checkpoint(trainer.out / self.name)
+
+
+def test_an_older_checkpoint_does_not_silently_replace_the_newer_one(tmp_path):
+    run = tmp_path / "run"
+    fit(ring(tmp_path, "run"), callbacks=[SaveAt(10, "old.npz")])
+    latest = (run / "checkpoint.npz").read_bytes()
+    with pytest.raises(ConfigError, match=r"checkpoint.npz is at iteration 20, later than "
+                                          r"old.npz \(10\).*--overwrite.*--out NEW"):
+        resume(run / "old.npz", {"iterations": 30})
+    assert (run / "checkpoint.npz").read_bytes() == latest and "iter_000020.png" in frames(run)
+    # asked for, it continues from iteration 10 and replaces what came after it
+    trainer = resume(run / "old.npz", {"iterations": 15}, overwrite=True)
+    assert trainer.iteration == 10 and trainer.fit().status == "done"
+    assert load_checkpoint(run).iteration == 15 and frames(run)[-1] == "iter_000015.png"
+    assert "iter_000020.png" not in frames(run)
+    # the newest file itself, or an older copy elsewhere, needs no permission
+    assert resume(run, {"iterations": 25}).iteration == 15
+
+
+def test_a_branch_into_another_folder_starts_with_its_runs_history(tmp_path):
+    fit(ring(tmp_path, "a"))
+    trainer = resume(tmp_path / "a", {"iterations": 30, "out": str(tmp_path / "b")})
+    assert trainer.fit().status == "done"
+    a, b = rows(tmp_path / "a" / "history.csv"), rows(tmp_path / "b" / "history.csv")
+    assert [r["iteration"] for r in b] == [str(i) for i in range(0, 31, 5)]
+    assert b[:len(a)] == a                       # the same rows up to the branch point
+    assert frames(tmp_path / "b") == ["iter_000025.png", "iter_000030.png"]
+
+
+def test_a_branch_with_overwrite_replaces_the_other_run_entirely(tmp_path):
+    fit(ring(tmp_path, "a", iterations=10))
+    fit(ring(tmp_path, "other", iterations=40, seed=3))
+    (tmp_path / "other" / "best.npz").write_bytes(b"the other run's best")
+    with pytest.raises(ConfigError, match="already holds another run"):
+        resume(tmp_path / "a", {"iterations": 20, "out": str(tmp_path / "other")})
+    trainer = resume(tmp_path / "a", {"iterations": 20, "out": str(tmp_path / "other")},
+                     overwrite=True)
+    assert trainer.fit().status == "done"
+    other = tmp_path / "other"
+    assert frames(other) == ["iter_000015.png", "iter_000020.png"]   # none of seed 3's
+    assert not (other / "best.npz").exists()
+    a = rows(tmp_path / "a" / "history.csv")
+    assert rows(other / "history.csv")[:len(a)] == a
+    assert load_checkpoint(other).config["seed"] == 0
+
+
+def test_extending_a_decayed_run_says_the_schedule_changes(tmp_path):
+    fit(ring(tmp_path, "run", lr_decay=0.1))
+    said = []
+    trainer = Trainer.resume(tmp_path / "run", {"iterations": 40}, progress=False,
+                             echo=said.append)
+    assert trainer.iteration == 20
+    assert len(said) == 1 and said[0].startswith("note: the learning-rate decay")
+    assert "planned over 20 iterations; over 40 its factor at iteration 20 becomes 1 instead " \
+           "of 0.1" in said[0]
+    said.clear()
+    fit(ring(tmp_path, "flat", lr_decay=1.0))
+    Trainer.resume(tmp_path / "flat", {"iterations": 40}, progress=False, echo=said.append)
+    assert said == []                            # nothing to say without a decay
+
+
+def test_the_best_generator_survives_a_resume(tmp_path, monkeypatch):
+    """After a resume, best.npz is replaced only by a better generator, not by the first one."""
+    import tinygan.cli.evaluate as evaluate
+    scores = iter([(8, 0.5), (6, 0.2), (7, 0.1)])   # (modes, reverse KL) at 5, 10, 15
+
+    def fake(gan, *args, **kw):
+        modes, kl = next(scores)
+        return {"modes": modes, "high_quality": 0.5, "reverse_kl": kl}
+
+    monkeypatch.setattr(evaluate, "evaluate_gan", fake)
+    run = tmp_path / "run"
+    fit(ring(tmp_path, "run", eval_every=5, iterations=10), callbacks=[MetricsCallback()])
+    assert load_checkpoint(run / "best.npz").iteration == 5      # 8 modes beat 6
+    best_bytes = (run / "best.npz").read_bytes()
+    callback = MetricsCallback()
+    trainer = resume(run, {"iterations": 15}, callbacks=[callback])
+    assert trainer.fit().status == "done"
+    assert callback.best == ((-8.0, 0.5), 5)
+    assert (run / "best.npz").read_bytes() == best_bytes         # 7 modes at 15 did not
+
+
+def test_overwrite_also_removes_the_old_runs_best_and_metrics(tmp_path):
+    fit(ring(tmp_path, "run", iterations=5))
+    for name in ("best.npz", "metrics.png", "metrics.json"):
+        (tmp_path / "run" / name).write_bytes(b"old")
+    fit(ring(tmp_path, "run", iterations=5, seed=2), overwrite=True)
+    assert not any((tmp_path / "run" / n).exists()
+                   for n in ("best.npz", "metrics.png", "metrics.json"))
+    assert np.isfinite(load_checkpoint(tmp_path / "run").arrays["G/0.W"]).all()
