@@ -202,3 +202,15 @@ def test_real_fashion_mnist(isolated, monkeypatch, split, n):
     # Fashion-MNIST is exactly balanced over its 10 classes.
     assert np.bincount(labels, minlength=10).tolist() == [n // 10] * 10
     assert images.max() == 255 and images.min() == 0
+
+
+def test_images_of_another_size_are_refused_naming_the_file(isolated, monkeypatch):
+    """32x32 images pass every IDX check but no 28x28 network: say so before training."""
+    d = isolated / "data" / "fashion-mnist"
+    make_set(d)
+    write_idx(d / "train-images-idx3-ubyte.gz", np.zeros((6, 32, 32), np.uint8))
+    monkeypatch.setenv("TINYGAN_DATA", str(isolated / "data"))
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte.gz: fashion-mnist images "
+                                           r"are 28x28, this file holds 32x32 images"):
+        load("fashion-mnist")
+    assert load("fashion-mnist", split="test")[0].shape == (4, 28, 28)

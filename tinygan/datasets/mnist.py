@@ -140,7 +140,13 @@ def load_image_set(name, split="train"):
     for directory in search_dirs(name):
         images_path, labels_path = _find(directory, image_base), _find(directory, label_base)
         if images_path and labels_path:
-            return read_images_labels(images_path, labels_path)
+            images, labels = read_images_labels(images_path, labels_path)
+            if images.shape[1:] != (28, 28):   # the networks are built for 28x28 inputs
+                h, w = images.shape[1:]
+                raise DatasetError(f"{images_path}: {name} images are 28x28, this file holds "
+                                   f"{h}x{w} images; put the original files there (`tinygan "
+                                   f"download {name}`)")
+            return images, labels
         missing = [b for b, p in ((image_base, images_path), (label_base, labels_path)) if p is None]
         looked.append(f"  {directory}/  (no {' or '.join(m + '[.gz]' for m in missing)})")
     raise DatasetError(
