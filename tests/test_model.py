@@ -81,6 +81,10 @@ def test_state_dict_round_trip_and_mismatch_errors():
     bad["0.W"] = np.zeros((5, 6))
     with pytest.raises(ValueError, match=r"0\.W has shape \(5, 6\), the model expects \(4, 6\)"):
         b.load_state_dict(bad)
+    bad["0.W"] = a.state_dict()["0.W"].astype(np.complex128)   # the right shape, not numbers
+    with pytest.raises(ValueError, match=r"0\.W holds complex128 values, the model expects"):
+        b.load_state_dict(bad)
+    b.load_state_dict({k: v.astype(np.float64) for k, v in a.state_dict().items()})  # a rounding
 
 
 def test_float32_forward_agrees_with_float64():

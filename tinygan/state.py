@@ -23,5 +23,9 @@ def load_arrays(own: dict[str, np.ndarray], state: dict[str, np.ndarray], owner:
         if np.shape(state[k]) != v.shape:
             raise ValueError(f"state does not fit this {owner}: {k} has shape "
                              f"{np.shape(state[k])}, the {owner} expects {v.shape}")
+        # float64 into float32 is a rounding; complex, text or bytes into a weight is not
+        if not np.can_cast(np.asarray(state[k]).dtype, v.dtype, "same_kind"):
+            raise ValueError(f"state does not fit this {owner}: {k} holds "
+                             f"{np.asarray(state[k]).dtype} values, the {owner} expects {v.dtype}")
     for k, v in own.items():
         v[...] = state[k]
