@@ -227,6 +227,18 @@ def test_signal_saves_a_checkpoint_and_stops(tmp_path, sig=signal.SIGTERM):
     assert signal.getsignal(sig) is before   # handlers are put back
 
 
+def test_a_signal_during_the_last_step_does_not_report_an_unfinished_run(tmp_path):
+    class Sender(Callback):
+        def on_step_end(self, trainer, iteration, stats):
+            if iteration == 4:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    result = Trainer(config(tmp_path, dataset="ring", iterations=4), callbacks=[Sender()],
+                     progress=False, echo=lambda m: None).fit()
+    assert result.status == "done" and result.exit_code == 0 and "--resume" not in result.message
+    assert load_checkpoint(tmp_path / "run").iteration == 4
+
+
 def test_eval_hook_results_go_into_the_history(tmp_path):
     class Score(Callback):
         def on_eval(self, trainer, iteration):

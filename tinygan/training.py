@@ -244,7 +244,9 @@ class Trainer:
             bar.close()
             if self._stop and not problem and self.saved_iteration != self.iteration:
                 problem = self._checkpoint_if_finite()
-        status = "diverged" if problem else self._stop or "done"
+        # a signal during the last step stops nothing: the run is complete
+        finished = self.iteration >= c.iterations
+        status = "diverged" if problem else "done" if finished else self._stop or "done"
         return self._finish(status, problem)
 
     def _iteration(self, bar) -> str | None:
