@@ -97,6 +97,8 @@ def test_batchnorm_and_conv2d_compute_in_their_own_dtype(backend):
 
 
 @pytest.mark.parametrize("make,message", [
+    (lambda: Dense(2.7, 3), "Dense needs positive integer sizes, got in=2.7"),
+    (lambda: Dense(3, 0), "Dense needs positive integer sizes"),
     (lambda: BatchNorm(-2), "num_features must be a positive integer"),
     (lambda: BatchNorm(2.7), "num_features must be a positive integer"),
     (lambda: BatchNorm(4, eps=0.0), "eps must be a positive number"),

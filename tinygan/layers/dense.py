@@ -43,8 +43,9 @@ class Dense(Layer):
 
     def __init__(self, in_features: int, out_features: int, *, rng=None, dtype=np.float32):
         super().__init__()
-        if int(in_features) < 1 or int(out_features) < 1:
-            raise ValueError(f"Dense needs positive sizes, got in={in_features}, out={out_features}")
+        if any(int(n) != n or n < 1 for n in (in_features, out_features)):
+            raise ValueError(f"Dense needs positive integer sizes, got in={in_features!r}, "
+                             f"out={out_features!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         rng = np.random.default_rng(rng)
         limit = np.sqrt(6.0 / (self.in_features + self.out_features))
