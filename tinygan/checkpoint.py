@@ -16,20 +16,21 @@ with ``allow_pickle=False`` cannot run code)::
 
 Resuming is exact because every source of randomness is in there: with the
 same arrays and the same generator states, the next step computes the same
-bits.  Writing is atomic (a temporary file in the same directory, then
-``os.replace``), so an interrupted save never leaves half a checkpoint.
+bits.  Writing is atomic (:mod:`tinygan.files`: a temporary file in the same
+directory, then ``os.replace``), so an interrupted save never leaves half a
+checkpoint.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from tinygan.files import atomic_write
 
 FORMAT = "tinygan-checkpoint"
 FORMAT_VERSION = 1
@@ -105,16 +106,8 @@ def save_checkpoint(path, *, config: dict, iteration: int, gan, feed=None, feed_
 def atomic_savez(path, arrays: dict) -> Path:
     """``np.savez`` to a temporary file beside ``path``, then rename it into place."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path) as f:   # a file object: np.savez adds no ".npz" to it
+        np.savez(f, **arrays)
     return path
 
 
