@@ -18,6 +18,7 @@ from tinygan import plots
 from tinygan.checkpoint import CheckpointError, load_checkpoint
 from tinygan.config import ConfigError
 from tinygan.datasets import get_mixture
+from tinygan.files import atomic_write
 from tinygan.registry import get_preset
 from tinygan.build import load_gan
 
@@ -76,8 +77,10 @@ def run(args) -> int:
               file=sys.stderr)
         return 1
     if out.suffix.lower() == ".npy":
-        with plots.atomic_path(out) as tmp:
-            np.save(tmp, x)
+        # A file object, not a name: np.save would add ".npy" to a name that does
+        # not end in lower-case ".npy" (X.NPY, or a temporary name).
+        with atomic_write(out) as f:
+            np.save(f, x)
     elif spec.data == "image":
         images = plots.to_unit(x, spec.value_range)
         plots.save_grid(out, images, ncols=math.ceil(math.sqrt(args.n)))
