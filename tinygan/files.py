@@ -33,10 +33,9 @@ import secrets
 from contextlib import contextmanager
 from pathlib import Path
 
-# O_EXCL: fail rather than open a file someone else made under our random name.
-# O_NOFOLLOW / O_CLOEXEC / O_BINARY exist on some systems only.
-_CREATE_FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-                 | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
+# O_EXCL: fail rather than open a file (or follow a symlink) someone else put under our
+# random name.  O_BINARY exists on Windows only: no newline translation there.
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
 def create_temp(path, suffix: str = ".tmp") -> tuple[int, Path]:
