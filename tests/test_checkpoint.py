@@ -2,14 +2,17 @@
 
 import json
 import os
+import re
 import zipfile
 
 import numpy as np
 import pytest
 
 from tinygan import GAN, Sequential
+from tinygan.build import build_gan, load_gan
 from tinygan.checkpoint import (CheckpointError, load_checkpoint, restore_gan, rng_from_array,
                                 rng_to_array, save_checkpoint)
+from tinygan.config import TrainConfig
 from tinygan.layers import Dense, Layer, LeakyReLU
 from tinygan.presets import mnist_mlp, toy_mlp
 
@@ -186,3 +189,129 @@ def test_dense_only_model_has_no_layer_rngs(tmp_path):
     path = save_checkpoint(tmp_path / "c.npz", config={}, iteration=0,
                            gan=GAN(G, D, latent_dim=2))
     assert not [k for k in load_checkpoint(path).arrays if k.startswith("rng/G")]
+
+
+# -- files that are not (whole) checkpoints: a CheckpointError, never another exception ------
+# The cases a reviewer built by hand (mkbad.py), each made here from a fresh checkpoint.
+def ring_checkpoint(path):
+    """A real checkpoint of the ring's mixture-mlp GAN: a config that load_gan can rebuild."""
+    config = TrainConfig(dataset="ring", iterations=1, batch_size=32,
+                         out=str(path.parent)).resolved()
+    gan = build_gan(config, model_rng=0, gan_rng=0)
+    return save_checkpoint(path, config=config.to_dict(), iteration=3, gan=gan, version="0.1.0")
+
+
+def rewrite(path, changes: dict):
+    """Save ``path`` again with some arrays replaced (or removed, where the value is None)."""
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    for key, value in changes.items():
+        if key == "config" and isinstance(value, dict):   # settings to change in the JSON
+            value = np.array(json.dumps({**json.loads(str(arrays["config"])), **value}))
+        if value is None:
+            del arrays[key]
+        else:
+            arrays[key] = value
+    with open(path, "wb") as f:   # a file object: np.savez would add .npz to a name
+        np.savez(f, **arrays)
+
+
+def npy_file(path):
+    with open(path, "wb") as f:
+        np.save(f, np.arange(3))   # e.g. `tinygan sample`'s output
+
+
+def junk_member(path):
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("format.npy", b"garbage")   # NpzFile returns such a member as bytes
+
+
+def bad_npy_header(offset):
+    """Damage: flip the byte at ``offset`` from the end of a .npy header dict ('}')."""
+    def damage(path):
+        with zipfile.ZipFile(path) as z:   # the largest member: numpy parses its header
+            biggest = max(z.infolist(), key=lambda i: i.file_size)   # before the CRC check
+        data = bytearray(path.read_bytes())
+        end = data.index(b"}", data.index(b"'shape'", biggest.header_offset))
+        data[end + offset] ^= 0xFF
+        path.write_bytes(bytes(data))
+    return damage
+
+
+def cut(path, keep):
+    data = path.read_bytes()
+    path.write_bytes(data[:keep(len(data))])
+
+
+# name: (a function that damages the file, or the arrays to change; the message must contain)
+UNREADABLE = {
+    "npy": (npy_file, "it is a .npy array, not a .npz checkpoint"),
+    "zipjunk": (junk_member, "format are not .npy arrays"),
+    "header_open": (bad_npy_header(0), "corrupt or truncated (TokenError"),   # no '}'
+    "header_flip": (bad_npy_header(9), "corrupt or truncated (ValueError: Cannot parse header"),
+    "empty": (lambda p: cut(p, lambda n: 0), "corrupt or truncated"),
+    "trunc_half": (lambda p: cut(p, lambda n: n // 2), "corrupt or truncated"),
+    "trunc_tail": (lambda p: cut(p, lambda n: n - 10), "corrupt or truncated"),
+    "foreign": ({"format": None, "format_version": None}, "not a tinygan checkpoint"),
+    "fmt_arr": ({"format": np.array(["tinygan-checkpoint", "x"])}, "not a tinygan checkpoint"),
+    "obj": ({"config": np.array([{"a": 1}], dtype=object)}, "Object arrays cannot be loaded"),
+    "fv_str": ({"format_version": np.array("one")}, "damaged header (format_version: invalid"),
+    "fv_missing": ({"format_version": None}, "damaged header (no format_version)"),
+    "fv_future": ({"format_version": np.array(2)}, "checkpoint format 2"),
+    "noversion": ({"tinygan_version": None}, "damaged header (no tinygan_version)"),
+    "noiter": ({"iteration": None}, "damaged header (no iteration)"),
+    "iterstr": ({"iteration": np.array("abc")}, "damaged header (iteration:"),
+    "iter2d": ({"iteration": np.arange(3)}, "damaged header (iteration:"),
+    "iterneg": ({"iteration": np.array(-1)}, "iteration -1 is negative"),
+    "cfg_list": ({"config": np.array("[1,2]")}, "config is list JSON"),
+    "cfg_badjson": ({"config": np.array("{")}, "damaged header (config:"),
+}
+
+
+@pytest.mark.parametrize("name", UNREADABLE)
+def test_not_a_checkpoint_is_a_clear_checkpoint_error(tmp_path, name):
+    damage, message = UNREADABLE[name]
+    path = ring_checkpoint(tmp_path / "checkpoint.npz")
+    damage(path) if callable(damage) else rewrite(path, damage)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    text = str(info.value)
+    assert text.startswith(f"{path}: ") and message in text
+    assert "\n" not in text and "  " not in text and len(text) < len(str(path)) + 250   # one line
+
+
+def test_a_directory_named_like_a_checkpoint(tmp_path):
+    (tmp_path / "checkpoint.npz").mkdir()
+    with pytest.raises(CheckpointError, match="no such checkpoint file"):
+        load_checkpoint(tmp_path / "checkpoint.npz")
+
+
+UNUSABLE = {   # readable headers, contents that do not fit: load_gan says so
+    "cfg_latent": ({"config": {"latent_dim": 5}}, "does not fit"),
+    "cfg_lrstr": ({"config": {"lr": "fast"}}, "its config is not usable"),
+    "cfg_otherpreset": ({"config": {"preset": "toy-mlp"}}, "its config is not usable"),
+    "noG0W": ({"G/0.W": None}, "missing ['0.W']"),
+    "G0W_str": ({"G/0.W": np.full((2, 128), "x")}, "does not fit"),
+    "rng_bad": ({"rng/gan": np.array('{"bit_generator": "PCG64", "state": {"state": "x"}}')},
+                "cannot restore the random generator"),
+    "rng_bad2": ({"rng/gan": np.array('{"bit_generator": "PCG64"}')},
+                 "cannot restore the random generator"),
+    "rng_num": ({"rng/gan": np.array(5)}, "cannot restore the random generator"),
+}
+
+
+@pytest.mark.parametrize("name", UNUSABLE)
+def test_checkpoint_that_does_not_fit_its_model(tmp_path, name):
+    changes, message = UNUSABLE[name]
+    path = ring_checkpoint(tmp_path / "checkpoint.npz")
+    rewrite(path, changes)
+    with pytest.raises(CheckpointError, match=re.escape(message)):
+        load_gan(load_checkpoint(path))
+
+
+def test_loading_never_unpickles(tmp_path, monkeypatch):
+    seen = []
+    real_load = np.load
+    monkeypatch.setattr(np, "load", lambda *a, **kw: (seen.append(kw), real_load(*a, **kw))[1])
+    load_checkpoint(ring_checkpoint(tmp_path / "checkpoint.npz"))
+    assert seen and all(kw.get("allow_pickle") is False for kw in seen)

@@ -14,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 from tinygan.datasets import DatasetError
 from tinygan.datasets import idx
 from tinygan.datasets.idx import decode_idx_file, encode_idx, parse_idx, read_idx, write_idx
+from tinygan import files
 
 DTYPES = [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64]
 # derandomize: the same examples on every run, so a CI failure can be reproduced
@@ -162,7 +163,7 @@ def test_failed_write_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(idx.os, "replace", broken_replace)
+    monkeypatch.setattr(files.os, "replace", broken_replace)   # the rename of tinygan.files
     with pytest.raises(OSError, match="disk full"):
         write_idx(path, np.ones(5, np.uint8))
     assert path.read_bytes() == old

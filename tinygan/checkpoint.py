@@ -16,23 +16,26 @@ with ``allow_pickle=False`` cannot run code)::
 
 Resuming is exact because every source of randomness is in there: with the
 same arrays and the same generator states, the next step computes the same
-bits.  Writing is atomic (a temporary file in the same directory, then
-``os.replace``), so an interrupted save never leaves half a checkpoint.
+bits.  Writing is atomic (:mod:`tinygan.files`: a temporary file in the same
+directory, then ``os.replace``), so an interrupted save never leaves half a
+checkpoint.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+import tokenize
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from tinygan.files import atomic_write
+
 FORMAT = "tinygan-checkpoint"
 FORMAT_VERSION = 1
+NPY_MAGIC = b"\x93NUMPY"   # how a .npy file starts (a .npz is a zip file of them)
 
 
 class CheckpointError(ValueError):
@@ -105,16 +108,8 @@ def save_checkpoint(path, *, config: dict, iteration: int, gan, feed=None, feed_
 def atomic_savez(path, arrays: dict) -> Path:
     """``np.savez`` to a temporary file beside ``path``, then rename it into place."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path) as f:   # a file object: np.savez adds no ".npz" to it
+        np.savez(f, **arrays)
     return path
 
 
@@ -153,26 +148,59 @@ def load_checkpoint(path) -> Checkpoint:
     path = resolve_path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}  # read everything now: CRC errors surface here
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise CheckpointError(f"{path}: not a readable checkpoint, the file is corrupt or "
-                              f"truncated ({type(exc).__name__}: {exc})") from None
+    arrays = _read_arrays(path)
     if str(arrays.get("format", np.array(""))[()]) != FORMAT:
         raise CheckpointError(f"{path}: not a tinygan checkpoint (no '{FORMAT}' marker)")
-    version = int(arrays.get("format_version", np.array(-1))[()])
-    if version != FORMAT_VERSION:
+    version = _header_field(path, arrays, "format_version", int)
+    if version != FORMAT_VERSION:   # checked first: another format may have other fields
         raise CheckpointError(f"{path}: checkpoint format {version}, this tinygan reads "
                               f"format {FORMAT_VERSION}")
+    config = _header_field(path, arrays, "config", lambda a: json.loads(str(a)))
+    iteration = _header_field(path, arrays, "iteration", int)
+    if not isinstance(config, dict):
+        raise CheckpointError(f"{path}: damaged header (config is {type(config).__name__} "
+                              "JSON, not an object of settings)")
+    if iteration < 0:
+        raise CheckpointError(f"{path}: damaged header (iteration {iteration} is negative)")
+    written_by = _header_field(path, arrays, "tinygan_version", str)
+    return Checkpoint(path, config, iteration, written_by, arrays)
+
+
+def _header_field(path: Path, arrays: dict, name: str, convert):
+    """``convert`` applied to the 0-d array ``arrays[name]``; CheckpointError naming the field."""
     try:
-        config = json.loads(str(arrays["config"][()]))
-        iteration = int(arrays["iteration"][()])
-        if not isinstance(config, dict) or iteration < 0:
-            raise ValueError("bad config or iteration")
-    except (KeyError, ValueError, TypeError) as exc:
-        raise CheckpointError(f"{path}: damaged header ({exc})") from None
-    return Checkpoint(path, config, iteration, str(arrays["tinygan_version"][()]), arrays)
+        return convert(arrays[name][()])
+    except KeyError:
+        raise CheckpointError(f"{path}: damaged header (no {name})") from None
+    except (ValueError, TypeError) as exc:   # e.g. int("one"), int of a 1-d array, bad JSON
+        raise CheckpointError(f"{path}: damaged header ({name}: {exc})") from None
+
+
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` file ``path``; CheckpointError for anything else."""
+    try:
+        # np.load reads a lone .npy array too (such as `tinygan sample`'s output) and
+        # returns the array, not an archive: recognise it by its magic bytes.
+        with open(path, "rb") as raw:
+            if raw.read(len(NPY_MAGIC)) == NPY_MAGIC:
+                raise CheckpointError(f"{path}: not a tinygan checkpoint: it is a .npy array, "
+                                      "not a .npz checkpoint (such as run/checkpoint.npz)")
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}  # read everything now: CRC errors surface here
+    except CheckpointError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError,
+            SyntaxError, tokenize.TokenError) as exc:   # numpy lets the last two through
+        # one short line, even when numpy quotes a damaged header full of blanks
+        detail = " ".join(str(exc).split())[:160]
+        raise CheckpointError(f"{path}: not a readable checkpoint, the file is corrupt or "
+                              f"truncated ({type(exc).__name__}: {detail})") from None
+    # NpzFile hands back the raw bytes of a member that is not a .npy array
+    junk = sorted(k for k, v in arrays.items() if not isinstance(v, np.ndarray))
+    if junk:
+        raise CheckpointError(f"{path}: not a readable checkpoint, member(s) {', '.join(junk)} "
+                              "are not .npy arrays (the file is damaged or not a checkpoint)")
+    return arrays
 
 
 def restore_gan(ckpt: Checkpoint, gan):

@@ -15,9 +15,9 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
-import tempfile
 from pathlib import Path
+
+from tinygan.files import atomic_write
 
 BASE_COLUMNS = ("iteration", "d_loss", "g_loss", "d_x", "d_g_z", "d_acc", "time")
 # Where the loop's optional column goes when a run has it: beside its kin, before time.
@@ -65,15 +65,8 @@ class History:
 
     def save(self, path):
         """Write ``history.csv`` atomically."""
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", newline="") as f:
-                f.write(self.to_csv())
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        with atomic_write(path, "w", newline="") as f:   # newline="": the csv module's own
+            f.write(self.to_csv())
 
     @classmethod
     def load(cls, path) -> History:

@@ -3,31 +3,18 @@
 Sample grids are plain pixel arrays written with Pillow (a dependency of
 matplotlib): exact pixels, a few milliseconds each.  Charts use matplotlib's
 object-oriented API on the Agg canvas -- no ``pyplot``, so nothing here
-touches a display or global state.  Every file is written atomically.
+touches a display or global state.  Every file is written atomically, with
+:func:`tinygan.files.atomic_path`: Pillow and matplotlib want a file name,
+and the temporary one keeps the target's suffix.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-
-@contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path`` (same suffix); rename it into place on success."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+from tinygan.files import atomic_path  # noqa: F401  (also used as plots.atomic_path)
 
 
 # -- images -------------------------------------------------------------------------

@@ -16,13 +16,19 @@ import numpy as np
 
 from tinygan import plots
 from tinygan.checkpoint import CheckpointError, load_checkpoint
+from tinygan.cli._output import cannot_write, check_out
 from tinygan.config import ConfigError
 from tinygan.datasets import get_mixture
+from tinygan.files import atomic_write
 from tinygan.registry import get_preset
 from tinygan.build import load_gan
 
 SUFFIXES = (".png", ".npy")
 CHUNK = 1000   # samples per forward pass: bounded memory for any N
+# All samples are held in memory before they are written, so -n is bounded up front
+# rather than by a MemoryError halfway: 100,000 images are 314 MB of float32, and a
+# picture of 10,000 is already a 100 x 100 grid, 6,000 pixels a side.
+MAX_SAMPLES = {".npy": 100_000, ".png": 10_000}
 
 
 def add_parser(subparsers):
@@ -49,17 +55,38 @@ def generate(gan, n: int, seed: int, *, image: bool, code: int | None = None) ->
     return x.reshape(n, 28, 28) if image else x
 
 
+def check_args(args, out: Path):
+    """Reject bad options before the checkpoint is even read (raises ConfigError)."""
+    check_out(out, SUFFIXES)
+    limit = MAX_SAMPLES[out.suffix.lower()]
+    if args.n < 1:
+        raise ConfigError(f"-n must be at least 1, got {args.n}")
+    if args.n > limit:
+        raise ConfigError(f"-n {args.n:,} is too many for a {out.suffix.lower()} file: at most "
+                          f"{limit:,} (all samples are held in memory); use a smaller -n")
+    if args.seed < 0:
+        raise ConfigError(f"--seed must be >= 0, got {args.seed}")
+
+
+def write_samples(out: Path, x: np.ndarray, spec, config, n: int):
+    """Write the samples ``x`` as ``.npy`` or as a picture, atomically."""
+    if out.suffix.lower() == ".npy":
+        # A file object, not a name: np.save would add ".npy" to a name that does
+        # not end in lower-case ".npy" (X.NPY, or a temporary name).
+        with atomic_write(out) as f:
+            np.save(f, x)
+    elif spec.data == "image":
+        images = plots.to_unit(x, spec.value_range)
+        plots.save_grid(out, images, ncols=math.ceil(math.sqrt(n)))
+    else:
+        reference = get_mixture(config.dataset).sample(2000, np.random.default_rng(0))
+        plots.save_scatter(out, x, reference, f"{n:,} samples")
+
+
 def run(args) -> int:
     out = Path(args.out)
     try:
-        if args.n < 1:
-            raise ConfigError(f"-n must be at least 1, got {args.n}")
-        if args.seed < 0:
-            raise ConfigError(f"--seed must be >= 0, got {args.seed}")
-        if out.suffix.lower() not in SUFFIXES:
-            raise ConfigError(f"--out {out}: the name must end in .png or .npy")
-        if not out.parent.is_dir():
-            raise ConfigError(f"--out {out}: directory {out.parent} does not exist")
+        check_args(args, out)
         ckpt = load_checkpoint(args.checkpoint)
         gan, config = load_gan(ckpt)
         if args.code is not None and not (gan.codes and 0 <= args.code < gan.codes):
@@ -75,15 +102,11 @@ def run(args) -> int:
         print(f"tinygan sample: error: {ckpt.path} produces NaN or infinite samples",
               file=sys.stderr)
         return 1
-    if out.suffix.lower() == ".npy":
-        with plots.atomic_path(out) as tmp:
-            np.save(tmp, x)
-    elif spec.data == "image":
-        images = plots.to_unit(x, spec.value_range)
-        plots.save_grid(out, images, ncols=math.ceil(math.sqrt(args.n)))
-    else:
-        reference = get_mixture(config.dataset).sample(2000, np.random.default_rng(0))
-        plots.save_scatter(out, x, reference, f"{args.n:,} samples")
+    try:
+        write_samples(out, x, spec, config, args.n)
+    except OSError as exc:   # checked above, but a disk can fill up or a directory vanish
+        print(cannot_write("sample", out, exc), file=sys.stderr)
+        return 1
     print(f"wrote {args.n:,} samples of {ckpt.path} (iteration {ckpt.iteration:,}) to {out}",
           file=sys.stderr)
     return 0

@@ -14,9 +14,7 @@ from a local HTTP server.
 
 import hashlib
 import http.client
-import os
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -25,6 +23,7 @@ from tqdm import tqdm
 
 from tinygan.datasets.errors import DownloadError
 from tinygan.datasets.mnist import SPLIT_FILES, cache_dir
+from tinygan.files import atomic_write
 
 FILES = tuple(f"{base}.gz" for pair in SPLIT_FILES.values() for base in pair)
 
@@ -96,9 +95,10 @@ def fetch(url, target, sha256, *, progress=True, timeout=30.0):
         The reason (HTTP status, network error, short body, hash mismatch);
         the temporary file has been removed.
     """
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out:
+        # ".part": a file seen in the cache while the download runs says what it is.
+        # atomic_write removes it whatever goes wrong, Ctrl-C included.
+        with atomic_write(target, suffix=".part") as out:
             request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 length = response.headers.get("Content-Length")
@@ -118,10 +118,6 @@ def fetch(url, target, sha256, *, progress=True, timeout=30.0):
             if h.hexdigest() != sha256:
                 raise DownloadError(f"checksum mismatch: expected sha256 {sha256}, "
                                     f"got {h.hexdigest()} ({got} bytes)")
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
     except urllib.error.HTTPError as exc:
         exc.close()
         raise DownloadError(f"HTTP {exc.code} {exc.reason}") from None
@@ -132,10 +128,6 @@ def fetch(url, target, sha256, *, progress=True, timeout=30.0):
             raise
         # Timeouts, resets, IncompleteRead, bad URLs: all "this mirror failed".
         raise DownloadError(f"transfer failed ({type(exc).__name__}: {exc})") from None
-    finally:
-        # Reached with the temp file still there only on failure or Ctrl-C.
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, timeout=30.0):

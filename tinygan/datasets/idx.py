@@ -19,15 +19,14 @@ the file, never a bare NumPy, gzip or zlib exception.
 """
 
 import gzip
-import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from tinygan.datasets.errors import DatasetError
+from tinygan.files import atomic_write
 
 # IDX type code -> big-endian NumPy dtype (">" = most significant byte first).
 TYPE_CODES = {
@@ -191,23 +190,11 @@ def atomic_write_bytes(path, data):
 
     The bytes go to a temporary file in the same directory (so the final
     :func:`os.replace` is a rename within one file system, which is atomic)
-    and the temporary file is removed if anything goes wrong.
+    and the temporary file is removed if anything goes wrong; see
+    :func:`tinygan.files.atomic_write`.
     """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        # mkstemp creates the file 0600; give it the usual rw-r--r--.
-        os.chmod(tmp, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        # BaseException: a Ctrl-C mid-write must not leave the temp file behind.
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        f.write(data)
 
 
 def write_idx(path, array, *, compress=None):

@@ -19,12 +19,11 @@ with the accuracy they reached on held-out data.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from tinygan.files import atomic_write
 from tinygan.layers import Dense, LeakyReLU
 from tinygan.metrics.softmax import softmax
 from tinygan.model import Sequential
@@ -128,16 +127,8 @@ class Classifier:
         arrays["hidden"] = np.array(hidden, dtype=np.int64)
         for k, v in {**self.info, **info}.items():
             arrays[k if isinstance(v, np.ndarray) else f"info.{k}"] = np.array(v)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, **arrays)
-            os.chmod(tmp, 0o644)  # mkstemp makes it private; shipped package data must be readable
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_write(path) as f:   # readable by all like any new file: it ships with tinygan
+            np.savez_compressed(f, **arrays)
 
     @classmethod
     def load(cls, path, name: str = "") -> "Classifier":

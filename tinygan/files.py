@@ -1,0 +1,136 @@
+"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+
+Every file tinygan writes (checkpoints, ``history.csv``, pictures, samples,
+``metrics.json``, downloads) goes through this module, so the recipe lives in
+one place:
+
+1. create a temporary file *in the target's directory* -- the final rename
+   must stay within one file system, where :func:`os.replace` is atomic;
+2. write it, then ``fsync`` it, so that after a crash the new name cannot
+   point at data that never reached the disk;
+3. :func:`os.replace` it onto the target: the old file (if any) is swapped
+   for the new one in a single step;
+4. on *any* error -- a full disk, an exception in the caller, Ctrl-C --
+   remove the temporary file and leave the target as it was.
+
+Why not :func:`tempfile.mkstemp`?  It creates the file with mode 0600
+(private), and the mode survives the rename, so every output would be
+unreadable to other users.  We create the file ourselves with mode 0666 and
+let the kernel subtract the umask (and apply any default ACL of the
+directory), exactly as for a file opened with ``open(path, "w")``.  That
+also avoids reading the umask, which can only be done by changing it.
+
+>>> with atomic_write("notes.txt", "w") as f:        # doctest: +SKIP
+...     f.write("all or nothing\\n")
+>>> with atomic_path("grid.png") as tmp:              # doctest: +SKIP
+...     image.save(tmp)                              # a library that wants a file name
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+
+# O_EXCL: fail rather than open a file (or follow a symlink) someone else put under our
+# random name.  O_BINARY exists on Windows only: no newline translation there.
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def create_temp(path, suffix: str = ".tmp") -> tuple[int, Path]:
+    """Create a new, empty, hidden file beside ``path``; return its descriptor and name.
+
+    The name is ``.<name>.<random><suffix>``: hidden, so a listing of the
+    directory does not show a half-written file, and ending in ``suffix`` for
+    writers that pick a format from the name.  The mode is what
+    ``open(path, "w")`` would give a new file (0666 minus the umask).
+    """
+    path = Path(path)
+    for _ in range(100):   # a clash of 64 random bits is practically impossible; be sure anyway
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}{suffix}")
+        try:
+            return os.open(tmp, _CREATE_FLAGS, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot find a free temporary name beside {path}")
+
+
+def _fsync(path):
+    """Flush ``path``'s data to the disk (a writer that took a name did not do it)."""
+    # Read-write: Windows cannot flush through a read-only descriptor.  The writer
+    # has just written the file by name, so we know we may open it for writing.
+    fd = os.open(path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_path(path, suffix: str | None = None):
+    """Yield a temporary path beside ``path``; on success, rename it onto ``path``.
+
+    For writers that insist on a file name (Pillow, matplotlib): they open
+    the yielded path themselves.  Prefer :func:`atomic_write` otherwise.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to (re)place.  Its directory must exist.
+    suffix : str, optional
+        The temporary name's ending; default ``path``'s own suffix, so a
+        writer that picks the format from the name still sees ``.png``.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary file, created empty.  If the block raises, it is
+        removed and ``path`` is left untouched.
+    """
+    path = Path(path)
+    fd, tmp = create_temp(path, path.suffix if suffix is None else suffix)
+    os.close(fd)
+    try:
+        yield tmp
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:   # BaseException: Ctrl-C mid-write must not leave the file behind
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_write(path, mode: str = "wb", *, suffix: str = ".tmp", encoding=None, newline=None):
+    """Yield an open file; on success, its contents replace ``path`` in one step.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to (re)place.  Its directory must exist.
+    mode : {"wb", "w"}
+        Binary or text.
+    suffix : str
+        The temporary name's ending (e.g. ``".part"`` for a download).
+    encoding, newline
+        As for :func:`open`, text mode only.
+
+    Yields
+    ------
+    file object
+        Write to it; do not close it.  If the block raises, the temporary
+        file is removed and ``path`` is left untouched.
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_write writes a whole new file: mode 'w' or 'wb', got {mode!r}")
+    path = Path(path)
+    fd, tmp = create_temp(path, suffix)
+    try:
+        with open(fd, mode, encoding=encoding, newline=newline) as f:   # closes fd too
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
