@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygan.files import atomic_path  # noqa: F401  (also used as plots.atomic_path)
+from tinygan.files import atomic_path
 
 
 # -- images -------------------------------------------------------------------------

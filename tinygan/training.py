@@ -41,6 +41,7 @@ from tinygan.checkpoint import (CheckpointError, load_checkpoint, restore_feed, 
                                 save_checkpoint)
 from tinygan.config import ConfigError, TrainConfig
 from tinygan.feeds import make_feed
+from tinygan.files import atomic_write
 from tinygan.history import History
 from tinygan.optim import linear_decay
 from tinygan.signals import catch_signals
@@ -338,8 +339,8 @@ class Trainer:
             for name in OUTPUTS:
                 (self.out / name).unlink(missing_ok=True)
         config_json = self.config.to_json(version=tinygan.__version__)
-        with plots.atomic_path(self.out / "config.json") as tmp:
-            Path(tmp).write_text(config_json + "\n")
+        with atomic_write(self.out / "config.json", "w") as f:
+            f.write(config_json + "\n")
 
     def _frames(self, after: int = -1) -> list[Path]:
         found = []
