@@ -36,3 +36,13 @@ def small_mnist(monkeypatch, digits):
     """Train on the first 320 embedded digits: 5 batches of 64 per epoch."""
     images, labels = digits
     monkeypatch.setattr(datasets, "load", lambda name, split="train": (images[:320], labels[:320]))
+
+
+@pytest.fixture(scope="session")
+def ring_run(tmp_path_factory):
+    """A finished 4-iteration ring run, shared by the CLI tests: none of them may change it."""
+    from tinygan.cli import main
+    out = tmp_path_factory.mktemp("ring") / "run"
+    assert main(["train", "--dataset", "ring", "--iterations", "4", "--out", str(out),
+                 "--quiet"]) == 0
+    return out

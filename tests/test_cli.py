@@ -20,18 +20,6 @@ from tinygan.datasets import DownloadError
 ROOT = Path(tinygan.__file__).resolve().parents[1]
 
 
-
-
-
-@pytest.fixture(scope="module")
-def ring_run(tmp_path_factory):
-    """A finished 4-iteration ring run, shared by the read-only tests below."""
-    out = tmp_path_factory.mktemp("ring") / "run"
-    assert main(["train", "--dataset", "ring", "--iterations", "4", "--out", str(out),
-                 "--quiet"]) == 0
-    return out
-
-
 def run_cli(*args, timeout=120):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run([sys.executable, "-m", "tinygan", *args], capture_output=True,

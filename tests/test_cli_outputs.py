@@ -8,15 +8,6 @@ import pytest
 from tinygan.cli import main
 
 
-@pytest.fixture(scope="module")
-def ring_run(tmp_path_factory):
-    """A finished 4-iteration ring run, shared by the tests below (none of them changes it)."""
-    out = tmp_path_factory.mktemp("ring") / "run"
-    assert main(["train", "--dataset", "ring", "--iterations", "4", "--out", str(out),
-                 "--quiet"]) == 0
-    return out
-
-
 def test_upper_case_npy_suffix_holds_the_samples(ring_run, tmp_path, capsys):
     # np.save(name) appends ".npy" unless the name ends in lower-case ".npy": the samples
     # went to a stray file and X.NPY stayed empty.

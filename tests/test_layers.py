@@ -10,10 +10,6 @@ from tinygan.layers import BatchNorm, Dense, LeakyReLU, ReLU, Sigmoid, Tanh
 F64 = np.float64
 
 
-
-
-
-
 LAYERS = {
     "dense": lambda: Dense(5, 3, rng=0, dtype=F64),
     "leaky_relu": lambda: LeakyReLU(0.2),

@@ -24,9 +24,6 @@ from tinygan.training import INFO_LOGGED, LOGGED, Trainer
 PNG, GIF = b"\x89PNG\r\n\x1a\n", (b"GIF87a", b"GIF89a")
 
 
-
-
-
 def config(tmp_path, name="run", **kw):
     kw = {"iterations": 6, "sample_every": 3, "log_every": 2, **kw}
     return TrainConfig(out=str(tmp_path / name), **kw)
