@@ -41,6 +41,7 @@ import statistics
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_info
 
 from _common import QUICK, plt, save_figure
 from tinygan import GAN, backend
@@ -74,17 +75,12 @@ def make_gan(dtype=np.float32, seed=0):
 real = np.random.default_rng(2).random((64, 784), dtype=np.float32)
 print("active backend:", backend.get_backend(), "| numba available:", backend.numba_available())
 
-# One BLAS thread for every measurement here: with two, each matrix product ends
+# One BLAS thread for every measurement here (`_common` sets it for every lesson,
+# with threadpoolctl, a tinygan dependency): with two, each matrix product ends
 # in a barrier where one thread waits for the other, and on a machine shared with
-# other processes that wait can be 100x the product itself.  (threadpoolctl comes
-# with the test extras; without it BLAS keeps its default.)
-try:
-    from threadpoolctl import threadpool_info, threadpool_limits
-    threadpool_limits(1)
-    print("BLAS:", [(i["internal_api"], i.get("architecture"), i["num_threads"])
-                    for i in threadpool_info() if i["user_api"] == "blas"])
-except ImportError:
-    print("threadpoolctl not installed: BLAS runs with its default thread count")
+# other processes that wait can be 100x the product itself.
+print("BLAS:", [(i["internal_api"], i.get("architecture"), i["num_threads"])
+                for i in threadpool_info() if i["user_api"] == "blas"])
 
 # %% [markdown]
 # ## 1. Profile one step

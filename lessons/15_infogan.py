@@ -29,7 +29,6 @@
 
 # %%
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from _common import QUICK, plt, save_figure
 from tinygan import GAN, Sequential
@@ -172,12 +171,11 @@ def q_reads(x, codes):
 
 probe = gan.sample_noise(500, rng=99)               # fixed noise for the measurements
 curve = []
-with threadpool_limits(1):                          # one BLAS thread: faster for small matrices
-    for step in range(1, STEPS + 1):
-        gan.train_step(batches.next_batch)
-        if step % (STEPS // 20) == 0:
-            with G.frozen():                        # the fakes Q learns from (batch statistics)
-                curve.append((step, q_reads(G.forward(probe), probe[:, -K:].argmax(axis=1))))
+for step in range(1, STEPS + 1):                    # (one BLAS thread: _common sets it)
+    gan.train_step(batches.next_batch)
+    if step % (STEPS // 20) == 0:
+        with G.frozen():                            # the fakes Q learns from (batch statistics)
+            curve.append((step, q_reads(G.forward(probe), probe[:, -K:].argmax(axis=1))))
 print("Q's accuracy on G's fakes:", " ".join(f"{s}:{a:.2f}" for s, a in curve[1::2]))
 
 fig, ax = plt.subplots(figsize=(5, 3))

@@ -9,6 +9,7 @@ notebook and under ``tests/test_lessons.py`` alike.
 * ``save_figure(fig, name)``: writes ``FIGURES / name`` atomically and closes the figure
   (in a notebook it is shown inline first).
 * ``plt``: matplotlib.pyplot, on the non-interactive Agg backend outside Jupyter.
+* BLAS (NumPy's matrix products) is limited to one thread for every lesson.
 * The repository root goes first on ``sys.path``, so ``import tinygan`` finds
   this checkout's package without installing it.
 """
@@ -23,6 +24,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+import numpy  # noqa: E402,F401  (loads NumPy's BLAS, so the limit below reaches it)
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+# One BLAS thread. A lesson's matrices are small (a training step is a few ms of
+# products), so a second BLAS thread gains little, and it spin-waits at the end of
+# every product, competing for a core with the thread that has work: on a busy
+# 2-core machine lesson 09 ran ~11x slower with two threads (the top-level
+# README's Performance section shows where the time goes). The timings in
+# lessons/README.md assume one thread.
+BLAS_LIMIT = threadpool_limits(1)
 
 import matplotlib  # noqa: E402
 
