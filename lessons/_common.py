@@ -47,6 +47,13 @@ QUICK = os.environ.get("TINYGAN_QUICK", "0").strip() not in ("", "0")
 FIGURES = Path(os.environ.get("TINYGAN_FIGURES") or ROOT / "lessons" / "figures")
 
 
+def _umask() -> int:
+    """The process's umask (``os.umask`` can only be read by setting it, so set it back at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_figure(fig, name: str) -> Path:
     """Save ``fig`` as ``FIGURES / name`` (temp file, then ``os.replace``) and close it."""
     FIGURES.mkdir(parents=True, exist_ok=True)
@@ -55,6 +62,9 @@ def save_figure(fig, name: str) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        # mkstemp creates the file readable by its owner only (0600); give it the
+        # mode a plain open() would have (0666 minus the umask), as for any figure.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
