@@ -53,9 +53,12 @@ from tinygan.losses import bce, discriminator_loss, generator_loss
 #
 # The naive recipe computes $p$ first, then takes logs. For a large $|\ell|$,
 # $p$ rounds to exactly 0 or 1 and a log returns $-\infty$; $0 \cdot (-\infty)$
-# is `nan`. In float32 this happens at $\ell \approx 17$ already
-# ($1 - 4\cdot10^{-8}$ rounds to 1); a confident discriminator produces such
-# logits routinely.
+# is `nan`. In float32 this happens at $\ell \approx 17$ already, in the
+# denominator of $p = 1/(1 + e^{-\ell})$: float32 numbers next to 1 are
+# $2^{-23} \approx 1.2\cdot10^{-7}$ apart, so $1 + e^{-\ell}$ rounds to exactly 1
+# once $e^{-\ell} < 2^{-24} \approx 6\cdot10^{-8}$, i.e. $\ell > 24 \log 2 \approx 16.6$
+# ($e^{-17} \approx 4\cdot10^{-8}$). Then $p = 1$ exactly and $\log(1 - p) = -\infty$.
+# A confident discriminator produces such logits routinely.
 
 # %%
 def naive_bce(logits, t):
@@ -82,6 +85,10 @@ naive32 = {(float(l), t): n32 for l, t, n32, *_ in rows}
 naive64 = {(float(l), t): n64 for l, t, _, n64, *_ in rows}
 print(f"naive float32 fails (inf/nan) at {sum(not np.isfinite(v) for v in naive32.values())} "
       f"of {len(rows)} points; naive float64 at {sum(not np.isfinite(v) for v in naive64.values())}")
+# the cliff: 1 + e^-17 is exactly 1 in float32 (1 + e^-16 is not), so p = 1 exactly
+one = np.float32(1)
+assert one + np.exp(np.float32(-17)) == one and one + np.exp(np.float32(-16)) > one
+assert 1 / (one + np.exp(np.float32(-17))) == one
 # a logit of 20 breaks float32; float64 only postpones the failure
 assert naive32[(20.0, 0.0)] == np.inf and np.isnan(naive32[(20.0, 1.0)])
 assert np.isfinite(naive64[(20.0, 1.0)]) and np.isnan(naive64[(800.0, 1.0)])

@@ -217,7 +217,9 @@ assert np.abs(dx_lib.sum(axis=0)).max() < 1e-12
 # ## Training mode and eval mode
 #
 # In **training mode** the layer uses the batch's $\mu$, $\sigma^2$ and also
-# updates **running averages** of them (Keras's convention, `momentum` $m=0.8$):
+# updates **running averages** of them, with `momentum` $m = 0.8$ (tinygan's
+# default, the Keras MNIST tutorial's setting; Keras's own default is 0.99).
+# The convention is Keras's: $m$ weights the *old* value, not the new batch:
 #
 # $$\mu_\text{run} \leftarrow m\,\mu_\text{run} + (1-m)\,\mu, \qquad
 #   \sigma^2_\text{run} \leftarrow m\,\sigma^2_\text{run} + (1-m)\,\sigma^2.$$

@@ -228,7 +228,7 @@ for name, layer in layers.items():
 # %% [markdown]
 # ## The checklist
 #
-# 1. float64 layer and inputs; $h pprox 10^{-6}$; central differences.
+# 1. float64 layer and inputs; $h \approx 10^{-6}$; central differences.
 # 2. A random upstream gradient $R$: check $\sum \text{layer}(x) \odot R$.
 # 3. Non-trivial parameters and inputs (no zeros or ones that make a term vanish),
 #    inputs away from kinks.

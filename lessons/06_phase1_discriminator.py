@@ -92,19 +92,23 @@ print("real", real.shape, " z", z.shape, " G(z)", G.forward(z).shape, " logits",
 #
 # 1. `fake = G.forward(z)` inside `with G.frozen():` — $G$ runs but nothing in it
 #    may change (see below);
-# 2. `D.zero_grad()` — gradients accumulate until zeroed (lesson 01);
-# 3. forward the real batch through $D$, `bce(logits_real, 1)`, backward
-#    $\tfrac12\,\partial\mathrm{BCE}/\partial\ell$;
-# 4. forward the fake batch, `bce(logits_fake, 0)`, backward; the two
-#    gradients **add up** in `D`'s `grads`;
-# 5. `d_optimizer.step()` — the only moment $\theta_D$ changes.
+# 2. forward the real batch through $D$, `bce(logits_real, 1)`, backward
+#    $\tfrac12\,\partial\mathrm{BCE}/\partial\ell$ with `accumulate=False`:
+#    gradients accumulate (lesson 01), so last step's must go, and this first
+#    backward *writes* $D$'s gradients instead of adding to them. That is
+#    `D.zero_grad()` followed by an ordinary backward, without a pass of zeros
+#    over every gradient first (`begin_overwrite` in `tinygan/layers/base.py`);
+# 3. forward the fake batch, `bce(logits_fake, 0)`, an ordinary backward; the
+#    two gradients **add up** in `D`'s `grads`;
+# 4. `d_optimizer.step()` — the only moment $\theta_D$ changes.
 #
 # Each forward is followed by its own backward because a layer keeps only the
 # cache of its latest forward (`tinygan/layers/base.py`). Both backward calls
 # pass `input_grad=False`: nobody needs $\partial L_D/\partial x$ in phase 1.
 #
-# We build the same gradient by hand on one copy of the networks and let
-# `d_step` do it on an identical copy (same seeds), then compare.
+# We build the same gradient by hand on one copy of the networks, the plain
+# way (`D.zero_grad()`, then two accumulating backwards), and let `d_step` do it
+# on an identical copy (same seeds), then compare.
 
 # %%
 def fresh(dtype=np.float32, hidden=128):
@@ -285,7 +289,7 @@ save_figure(fig, "06_phase1_discriminator.png")
 # * Phase 1 is plain supervised learning: a binary classifier trained with BCE
 #   on a batch of reals (label 1) and a batch of fakes (label 0), `GAN.d_step`.
 # * Its gradient is checked like any other: finite differences of $L_D$ agree
-#   with `d_step`'s gradients to about $10^{-8}$.
+#   with `d_step`'s gradients to $2\cdot10^{-7}$ or better (asserted: $< 10^{-6}$).
 # * $G$ is only a source of inputs here; `G.frozen()` guarantees it leaves the
 #   step bit-for-bit as it entered, BatchNorm statistics included.
 # * Left alone, phase 1 wins: $L_D \to 0$ and accuracy $\to 100\%$. Lesson 07

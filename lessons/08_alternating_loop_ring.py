@@ -34,9 +34,10 @@
 #
 # 1. $G$ learns: the mean distance from a sample to its nearest ring centre
 #    falls by a large factor.
-# 2. $D$ stops winning: unlike lesson 06, where $L_D \to 0$, its loss stays near
-#    $\log 2$, its mean outputs on real and fake stay near $\tfrac12$, and its
-#    accuracy drifts down from its peak towards 50%.
+# 2. $D$ never wins: unlike lesson 06, where $L_D \to 0$, its loss stays between
+#    0.5 and $\log 2$, its mean outputs on real and fake stay within 0.1 of
+#    $\tfrac12$, and its accuracy, after an early peak, falls back to about 73%
+#    and stays there: $D$ keeps a modest edge, neither winning nor at 50%.
 # 3. Convergence is fleeting: the measured quality goes *up and down*; a later
 #    snapshot can be worse than an earlier one. A two-number game shows why.
 
@@ -136,27 +137,38 @@ assert factor > (2.5 if QUICK else 6)
 # %% [markdown]
 # ## Claim 2: the discriminator stops winning
 #
-# In lesson 06, against a fixed $G$, 150 steps took $D$ to 100% accuracy and
-# $L_D$ to about 0.007. Here, after the first few hundred steps, $D$ does not get
-# there: each time it finds a difference between real and fake, $G$'s next
-# steps remove it. $D$'s mean outputs on real and fake samples stay near
-# $\tfrac12$, $L_D$ stays near $\log 2 = 0.693$, and $D$'s accuracy, after an
-# early peak, drifts down towards 50%. It does not reach 50% in this run: the
-# ring's modes are so narrow ($\sigma = 0.01$) that $G$ keeps a few samples
-# between them, and $D$ can always call those fake. (In a long run $D$'s mean
-# outputs even drift slowly apart again, to about 0.56 and 0.44 after 4,000
-# steps, as $D$ sharpens around the modes: the game is not at rest.)
+# In lesson 06, against a fixed $G$, $D$ reached 100% accuracy and $L_D$ fell to
+# 0.0003 in 600 steps (0.007 after the quick run's 150). Here $D$ gets nowhere
+# near that: each time it finds a difference between real and fake, $G$'s next
+# steps shrink it. $D$'s accuracy climbs to a peak early (81% at step 400 in the
+# full run, 86% at step 300 in the quick one) while $G$ is still far from the
+# ring, then falls back as $G$'s samples reach the modes and settles at about
+# 72-74% over the last quarter of either run. It does not drift towards 50%:
+# the ring's modes are so narrow ($\sigma = 0.01$) that $G$ keeps some samples
+# between them, and $D$ can always call those fake. $L_D$ starts at
+# $\log 2 = 0.693$ and falls slowly as $D$ sharpens around the modes: 0.66 at
+# the end of the quick run, 0.59 after the full 4,000 steps (mean 0.60 over the
+# second half). $D$'s mean outputs drift apart with it, from 0.52 and 0.48 at
+# step 600 to 0.565 and 0.435 at step 4,000: the game is not at rest, but $D$'s
+# edge stays small.
 
 # %%
 late = slice(len(log) // 2, None)             # the second half of the run
+last = slice(3 * len(log) // 4, None)         # its last quarter
 peak = int(np.nanargmax(acc_))
 print(f"D accuracy: peak {acc_[peak]:.3f} at step {steps_[peak]:.0f}, "
-      f"mean over the second half {np.mean(acc_[late]):.3f}, last {acc_[-1]:.3f}")
-print(f"second half: mean L_D {np.mean(dloss_[late]):.3f} (log 2 = {np.log(2):.3f}), "
+      f"mean over the last quarter {np.mean(acc_[last]):.3f}, last {acc_[-1]:.3f}")
+print(f"L_D: {dloss_[1]:.3f} over the first {EVERY} steps, {dloss_[-1]:.3f} over the last "
+      f"(log 2 = {np.log(2):.3f})")
+print(f"second half: mean L_D {np.mean(dloss_[late]):.3f}, "
       f"mean D(x) {np.mean(dx_[late]):.3f}, mean D(G(z)) {np.mean(dgz_[late]):.3f}")
-assert np.mean(dloss_[late]) > 0.75 * np.log(2)
-assert abs(np.mean(dx_[late]) - 0.5) < 0.15 and abs(np.mean(dgz_[late]) - 0.5) < 0.15
-assert np.mean(acc_[late]) < acc_[peak] - 0.02 and np.mean(acc_[late]) < 0.9
+assert 0.5 < np.mean(dloss_[late]) < np.log(2) - 0.015     # an edge, far from 06's ~0
+assert dloss_[-1] < dloss_[1] - 0.015                       # L_D falls, slowly
+assert abs(np.mean(dx_[late]) - 0.5) < 0.1 and abs(np.mean(dgz_[late]) - 0.5) < 0.1
+assert np.mean(dx_[late]) > np.mean(dgz_[late])             # D still tells them apart
+assert 0.75 < acc_[peak] < 0.95 and steps_[peak] <= 600      # an early peak,
+assert np.mean(acc_[last]) < acc_[peak] - 0.05              # then a fall back
+assert 0.65 < np.mean(acc_[last]) < 0.8                     # to ~73%, not to 50%
 
 # %% [markdown]
 # The picture: six moments of the game. Colour is $D(x)$ (red: "real", blue:
@@ -321,8 +333,9 @@ if frames:
 # * `train_step` alternates phase 1 and phase 2; neither player ever sees a
 #   fixed opponent.
 # * The generator learns (samples move onto the ring), and the discriminator
-#   *loses its edge*: $L_D$ near $\log 2$, outputs near $\tfrac12$, accuracy
-#   drifting down — the opposite of lesson 06.
+#   *never wins*: $L_D$ between 0.5 and $\log 2$, outputs near $\tfrac12$,
+#   accuracy back from its early peak to about 73% — the opposite of lesson 06's
+#   100%.
 # * The game does not settle: quality and mode coverage oscillate, because
 #   alternating gradient steps rotate around an equilibrium rather than descend
 #   into it. Measure as you train and keep the best snapshot.

@@ -23,10 +23,11 @@
 #    $D$ 533,505 (counting as Keras does).
 # 2. Training moves the generated pixels' statistics towards the real data's:
 #    within a few dozen steps the standard deviation; over the full run the mean
-#    as well.
-# 3. (Full mode.) The samples become digits: measured with the shipped
-#    evaluation classifier (`tinygan.metrics`, lesson 12), the Fréchet distance
-#    to real digits falls far below the untrained generator's.
+#    as well, which overshoots: $G$ ends a little too dark.
+# 3. (Full mode.) The samples become digit-like, but mostly one digit: measured
+#    with the shipped evaluation classifier (`tinygan.metrics`, lesson 12), the
+#    Fréchet distance to real digits falls to about a third of the untrained
+#    generator's, and most samples are 1s (mode collapse).
 
 # %%
 import time
@@ -167,20 +168,29 @@ save_figure(fig, "09_mnist_samples_over_time.png")
 #
 # At the start the generated pixels have mean about 0.5 and a tiny standard
 # deviation (0.05 against the real 0.31). The standard deviation catches up
-# first (and overshoots for a while); the mean follows over the first few
-# hundred steps, as the background turns black. (Matching the mean and
-# standard deviation is necessary, not sufficient: an image of random black and
-# white pixels in the right proportion would match both. The pictures and the
-# classifier below are the real test.)
+# first: after the 60 steps of the quick run it is 0.375, past the real 0.31,
+# while the mean has hardly moved (0.49). In the full run the mean falls as the
+# background turns black (0.26 at step 312, 0.18 at step 625), but it does not
+# stop at the real 0.131: 0.11 at step 1,250, 0.084 at step 5,000. The standard
+# deviation comes down with it, to 0.26 (real 0.31). $G$ ends *too dark*: its
+# images carry less white ink than real digits. Both gaps shrink (the mean's
+# about 8x, the standard deviation's 5x) but neither closes. The classifier
+# below says why: most of $G$'s samples are 1s, the digit with the least ink.
+# (Matching the mean and standard deviation is necessary, not sufficient: an
+# image of random black and white pixels in the right proportion would match
+# both. The pictures and the classifier below are the real test.)
 
 # %%
 steps_, means, stds = map(np.array, zip(*history))
 gap, std_gap = np.abs(means - real_stats["mean"]), np.abs(stds - real_stats["std"])
 print(f"|mean gap| {gap[0]:.3f} -> {gap[-1]:.3f},  |std gap| {std_gap[0]:.3f} -> "
       f"{std_gap[-1]:.3f}  (step 0 -> step {STEPS})")
-assert std_gap[-1] < 0.5 * std_gap[0]
-if not QUICK:
-    assert gap[-1] < 0.15 * gap[0] and gap[-1] < 0.04 and std_gap[-1] < 0.06
+assert std_gap[-1] < 0.4 * std_gap[0]                 # quick 4x smaller, full 5x
+if QUICK:
+    assert gap[-1] > 0.9 * gap[0]                       # the mean has not moved yet
+else:
+    assert gap[-1] < 0.25 * gap[0]                      # about 8x smaller
+    assert means[-1] < real_stats["mean"] - 0.02        # overshot: too dark (0.084 vs 0.131)
 
 fig, ax = plt.subplots(figsize=(6, 3.6))
 ax.plot(steps_, means, "o-", label="fake pixel mean")
@@ -213,10 +223,16 @@ save_figure(fig, "09_mnist_pixel_stats.png")
 # called 3 or 8. The Fréchet distance, which compares whole distributions with
 # the real data's, is not fooled that way.
 #
-# Expect an honest, imperfect result from this seed recipe: after 5,000 steps
-# the samples are recognisable digits (figure above), but not every class is
-# equally present. That is partial **mode collapse**, the subject of lesson 10;
-# lesson 12 measures it properly and issue 6's remedies reduce it.
+# Expect an honest, imperfect result from this seed recipe. After 5,000 steps
+# the samples are strokes, most of them recognisably digits (figure above), and
+# the Fréchet distance falls to about a third of the untrained generator's (288
+# against 937), yet stays some 240x the floor. The class histogram says why:
+# about three quarters of the samples are called 1, and only two classes (1 and
+# 8) reach 5%. That is **mode collapse**, the subject of lesson 10: $G$ has
+# found a kind of sample $D$ accepts and draws little else. It also explains the
+# dark pixels above: real 1s have pixel mean 0.078, and real digits mixed in
+# $G$'s class proportions have mean 0.093, not 0.131. Lesson 12 measures
+# collapse properly and issue 6's remedies reduce it.
 
 # %%
 reference = real_reference("mnist-embedded")
@@ -227,9 +243,16 @@ for name, m in (("untrained G", before), (f"after {STEPS} steps", after)):
           f"FD {m['frechet']:9.2f}  ({m['frechet_ratio']:.0f}x the real-vs-real floor "
           f"{m['frechet_floor']:.2f})")
 print("class histogram after training:", np.round(after["histogram"], 3))
+class_means = np.array([images[labels == k].mean() / 255 for k in range(10)])
+hist = np.asarray(after["histogram"])
+mix = float(hist @ class_means / hist.sum())
+print(f"real pixel mean of 1s {class_means[1]:.3f}; of real digits in G's class "
+      f"proportions {mix:.3f} (all real digits {real_stats['mean']:.3f})")
 if not QUICK:
-    assert after["frechet"] < 0.25 * before["frechet"]
-    assert after["modes_present"] >= 4
+    assert after["frechet"] < 0.4 * before["frechet"]       # about a third
+    assert after["frechet_ratio"] > 50                      # far from real, though
+    assert hist.argmax() == 1 and hist[1] > 0.5             # collapse onto 1s
+    assert mix < real_stats["mean"] - 0.02                  # hence too dark
 
 # %% [markdown]
 # ## What to take away
@@ -238,5 +261,7 @@ if not QUICK:
 #   same two backward passes as lessons 06–07.
 # * Parameter counts follow from the shapes: $n_\text{in} n_\text{out} + n_\text{out}$
 #   per Dense layer, $4C$ per BatchNorm (half of it non-trainable statistics).
-# * Generated pixel statistics approach the real ones early; recognisable digits
-#   take a few thousand steps (a few minutes on two cores).
+# * Generated pixel statistics approach the real ones early; digit shapes take a
+#   few thousand steps (about two minutes on one core).
+# * The plain recipe collapses: most samples are one digit. Look at the class
+#   histogram, not only at the pictures or the classifier's confidence.

@@ -9,6 +9,7 @@ notebook and under ``tests/test_lessons.py`` alike.
 * ``save_figure(fig, name)``: writes ``FIGURES / name`` atomically and closes the figure
   (in a notebook it is shown inline first).
 * ``plt``: matplotlib.pyplot, on the non-interactive Agg backend outside Jupyter.
+* BLAS (NumPy's matrix products) is limited to one thread for every lesson.
 * The repository root goes first on ``sys.path``, so ``import tinygan`` finds
   this checkout's package without installing it.
 """
@@ -24,6 +25,17 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import numpy  # noqa: E402,F401  (loads NumPy's BLAS, so the limit below reaches it)
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+# One BLAS thread. A lesson's matrices are small (a training step is a few ms of
+# products), so a second BLAS thread gains little, and it spin-waits at the end of
+# every product, competing for a core with the thread that has work: on a busy
+# 2-core machine lesson 09 ran ~11x slower with two threads (the top-level
+# README's Performance section shows where the time goes). The timings in
+# lessons/README.md assume one thread.
+BLAS_LIMIT = threadpool_limits(1)
+
 import matplotlib  # noqa: E402
 
 IN_NOTEBOOK = "ipykernel" in sys.modules
@@ -35,6 +47,13 @@ QUICK = os.environ.get("TINYGAN_QUICK", "0").strip() not in ("", "0")
 FIGURES = Path(os.environ.get("TINYGAN_FIGURES") or ROOT / "lessons" / "figures")
 
 
+def _umask() -> int:
+    """The process's umask (``os.umask`` can only be read by setting it, so set it back at once)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_figure(fig, name: str) -> Path:
     """Save ``fig`` as ``FIGURES / name`` (temp file, then ``os.replace``) and close it."""
     FIGURES.mkdir(parents=True, exist_ok=True)
@@ -43,6 +62,9 @@ def save_figure(fig, name: str) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
+        # mkstemp creates the file readable by its owner only (0600); give it the
+        # mode a plain open() would have (0666 minus the umask), as for any figure.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
