@@ -42,14 +42,12 @@
 #    snapshot can be worse than an earlier one. A two-number game shows why.
 
 # %%
-import os
-import tempfile
-
 import numpy as np
 
 from _common import FIGURES, QUICK, plt, save_figure
 from tinygan import GAN
 from tinygan.datasets import RING
+from tinygan.files import atomic_path
 from tinygan.metrics import mode_coverage
 from tinygan.optim import Adam
 from tinygan.presets import toy_mlp
@@ -315,15 +313,8 @@ if frames:
 
     anim = FuncAnimation(fig, draw, frames=len(frames))
     FIGURES.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".08_ring_training-", suffix=".gif", dir=FIGURES)
-    os.close(fd)
-    try:
+    with atomic_path(FIGURES / "08_ring_training.gif") as tmp:   # all or nothing
         anim.save(tmp, writer=PillowWriter(fps=4))
-        os.chmod(tmp, 0o644)                   # mkstemp creates the file private
-        os.replace(tmp, FIGURES / "08_ring_training.gif")
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     plt.close(fig)
     print("animation:", FIGURES / "08_ring_training.gif")
 

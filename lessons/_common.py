@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +35,8 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 # lessons/README.md assume one thread.
 BLAS_LIMIT = threadpool_limits(1)
 
+from tinygan.files import atomic_path  # noqa: E402
+
 import matplotlib  # noqa: E402
 
 IN_NOTEBOOK = "ipykernel" in sys.modules
@@ -47,28 +48,12 @@ QUICK = os.environ.get("TINYGAN_QUICK", "0").strip() not in ("", "0")
 FIGURES = Path(os.environ.get("TINYGAN_FIGURES") or ROOT / "lessons" / "figures")
 
 
-def _umask() -> int:
-    """The process's umask (``os.umask`` can only be read by setting it, so set it back at once)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_figure(fig, name: str) -> Path:
-    """Save ``fig`` as ``FIGURES / name`` (temp file, then ``os.replace``) and close it."""
+    """Save ``fig`` as ``FIGURES / name`` atomically (:mod:`tinygan.files`) and close it."""
     FIGURES.mkdir(parents=True, exist_ok=True)
     path = FIGURES / name
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=FIGURES)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:   # keeps the suffix: matplotlib picks the format by it
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        # mkstemp creates the file readable by its owner only (0600); give it the
-        # mode a plain open() would have (0666 minus the umask), as for any figure.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     if IN_NOTEBOOK:
         plt.show()
     plt.close(fig)
