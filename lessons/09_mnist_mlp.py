@@ -251,7 +251,7 @@ print(f"real pixel mean of 1s {class_means[1]:.3f}; of real digits in G's class 
 if not QUICK:
     assert after["frechet"] < 0.4 * before["frechet"]       # about a third
     assert after["frechet_ratio"] > 50                      # far from real, though
-    assert hist.argmax() == 1 and hist[1] > 0.5             # collapse onto 1s
+    assert hist.max() > 0.5        # collapse: one class holds most samples (1s, this seed)
     assert mix < real_stats["mean"] - 0.02                  # hence too dark
 
 # %% [markdown]
