@@ -279,6 +279,12 @@ def test_batch_larger_than_the_data_is_rejected_before_writing(tmp_path, small_m
     ({"codes": 10, "pack": 2}, "--codes 10 \\(InfoGAN\\) cannot be combined with --pack 2"),
     ({"info_weight": 0.0}, "--info-weight must be a positive number"),
     ({"dataset": "ring", "codes": 4}, "--codes is not an option of preset mixture-mlp"),
+    ({"batch_size": 3, "d_half_batch": True}, "--d-half-batch with --batch-size 3 gives D and G "
+                                              "1 sample per step"),
+    ({"dataset": "ring", "batch_size": 2, "pack": 2, "minibatch_std": True},
+     "--minibatch-std needs at least 2 rows .* give 1; use --batch-size 4 or more"),
+    ({"dataset": "ring", "batch_size": 4, "pack": 2, "d_half_batch": True, "minibatch_std": True},
+     "--batch-size 4 with --d-half-batch and --pack 2 give 1; use --batch-size 8 or more"),
 ])
 def test_bad_settings_are_rejected(tmp_path, bad, pattern):
     with pytest.raises(ConfigError, match=pattern):

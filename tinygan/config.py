@@ -175,6 +175,21 @@ class TrainConfig:
         if self.d_half_batch and self.pack > 1 and (self.batch_size // 2) % self.pack:
             raise ConfigError(f"--pack {self.pack} with --d-half-batch: half the batch size "
                               f"({self.batch_size // 2}) must be divisible by {self.pack}")
+        # The smallest batch a network sees: phase 1 gives G and D half the batch with
+        # --d-half-batch, and D's rows are packs.  BatchNorm and the minibatch standard
+        # deviation need at least two samples to have a spread.
+        d_batch = self.batch_size // 2 if self.d_half_batch else self.batch_size
+        if d_batch < 2:
+            raise ConfigError(f"--d-half-batch with --batch-size {self.batch_size} gives D and G "
+                              f"{d_batch} sample per step; BatchNorm needs at least 2: use "
+                              "--batch-size 4 or more")
+        if self.minibatch_std and d_batch // self.pack < 2:
+            smallest = 2 * self.pack * (2 if self.d_half_batch else 1)
+            raise ConfigError(f"--minibatch-std needs at least 2 rows in D's batch to measure "
+                              f"their spread, but --batch-size {self.batch_size}"
+                              f"{' with --d-half-batch' if self.d_half_batch else ''} and --pack "
+                              f"{self.pack} give {d_batch // self.pack}; use --batch-size "
+                              f"{smallest} or more")
 
     # -- saving ----------------------------------------------------------------------
     def to_dict(self) -> dict:
