@@ -108,6 +108,8 @@ def test_default_out_dir_is_never_overwritten(tmp_path, monkeypatch, capsys):
     (["--ema", "1.5"], "--ema must be in [0, 1)"),
     (["--beta2", "1"], "--beta2 must be in [0, 1)"),
     (["--resume"], "no such checkpoint"),
+    (["--resume", ""], "--resume got an empty path"),
+    (["--batch-size", "3", "--d-half-batch"], "BatchNorm needs at least 2: use --batch-size 4"),
 ])
 def test_bad_train_options_are_rejected_before_anything_runs(tmp_path, small_mnist, capsys,
                                                              args, message):
@@ -115,6 +117,18 @@ def test_bad_train_options_are_rejected_before_anything_runs(tmp_path, small_mni
     assert main(["train", "--out", str(out), "--quiet", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["two", "0", "-1"])
+def test_a_bad_blas_thread_count_is_rejected_before_anything_runs(tmp_path, monkeypatch, capsys,
+                                                                  value):
+    monkeypatch.setenv("TINYGAN_BLAS_THREADS", value)
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "ring", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tinygan train: error: TINYGAN_BLAS_THREADS must be a positive "
+                          "integer") and err.count("\n") == 1   # one line, before the summary
     assert not out.exists()
 
 

@@ -121,6 +121,10 @@ def run(args) -> int:
     given = {k: getattr(args, k) for k in OPTIONS if getattr(args, k, None) is not None}
     say = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     try:
+        blas_threads = _blas_thread_count()   # a bad value is bad input: before any work
+        if args.resume == "":   # e.g. --resume "$RUN" with RUN unset: not a fresh run
+            raise ConfigError("--resume got an empty path; give a checkpoint or a run "
+                              "directory, or --resume alone for --out's run")
         if args.resume:
             path = args.resume if isinstance(args.resume, str) else _default_out(given)
             trainer = Trainer.resume(path, given, progress=not args.quiet,
@@ -138,7 +142,7 @@ def run(args) -> int:
         return 2
     say(_summary(trainer, bool(args.resume)))
     try:
-        with _blas_threads():
+        with _blas_threads(blas_threads):
             result = trainer.fit()
     except OSError as exc:
         print(f"tinygan train: error: cannot write {exc.filename or trainer.out}: "
@@ -155,8 +159,16 @@ def run(args) -> int:
     return result.exit_code
 
 
-def _blas_threads():
-    """Limit BLAS to ``$TINYGAN_BLAS_THREADS`` threads (default 1) while training.
+def _blas_thread_count() -> int:
+    """``$TINYGAN_BLAS_THREADS`` (default 1, also when empty), checked (:func:`_blas_threads`)."""
+    n = os.environ.get("TINYGAN_BLAS_THREADS", "").strip() or "1"
+    if not n.isdigit() or int(n) < 1:
+        raise ConfigError(f"TINYGAN_BLAS_THREADS must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _blas_threads(n: int):
+    """Limit BLAS to ``n`` threads (``$TINYGAN_BLAS_THREADS``, default 1) while training.
 
     The matrices of a GAN step are small (64 x 1024): a second OpenBLAS thread
     saves little on an idle machine (14 -> ~18 ms a step with one), but its
@@ -165,12 +177,8 @@ def _blas_threads():
     and Adam must take back from the second core every weight it read, which on
     some hosts costs 5 ms a step (``benchmarks/step_breakdown.py``).
     """
-    n = os.environ.get("TINYGAN_BLAS_THREADS", "1")
-    if not n.isdigit() or int(n) < 1:
-        raise SystemExit(f"tinygan train: error: TINYGAN_BLAS_THREADS must be a positive "
-                         f"integer, got {n!r}")
     from threadpoolctl import threadpool_limits
-    return threadpool_limits(limits=int(n), user_api="blas")
+    return threadpool_limits(limits=n, user_api="blas")
 
 
 def _default_out(given: dict) -> str:
