@@ -97,7 +97,22 @@ def save_scatter(path, samples, reference, title: str = ""):
     span = 1.25 * float(np.abs(reference).max())
     ax.set(xlim=(-span, span), ylim=(-span, span), aspect="equal", title=title)
     ax.legend(loc="upper right", fontsize=8, markerscale=3)
+    _note_outside(ax, samples, span)
     _save(fig, path)
+
+
+def _note_outside(ax, samples, span: float) -> int:
+    """Write on ``ax`` how many generated points lie outside the square of half-width ``span``.
+
+    The limits follow the real data, not the samples, so that every frame of a
+    run has the same axes; a generator that drifts off would otherwise just
+    look empty.  Returns the count.
+    """
+    outside = int(np.count_nonzero(np.abs(samples).max(axis=1) > span))
+    if outside:
+        ax.text(0.02, 0.02, f"{outside:,} of {len(samples):,} generated points outside",
+                transform=ax.transAxes, fontsize=8, color="tab:red")
+    return outside
 
 
 def save_real_vs_generated(path, real, fake, title: str = ""):
@@ -125,6 +140,7 @@ def save_real_vs_generated_points(path, reference, samples, title: str = ""):
         ax = fig.add_subplot(1, 2, k + 1)
         ax.scatter(pts[:, 0], pts[:, 1], s=4, c=colour, alpha=0.6)
         ax.set(xlim=(-span, span), ylim=(-span, span), aspect="equal", title=label)
+    _note_outside(ax, samples, span)   # on the generated side
     if title:
         fig.suptitle(title)
     _save(fig, path)
