@@ -174,4 +174,3 @@ def test_every_writer_makes_a_normal_file(tmp_path, umask, write, name):
     write(tmp_path / name)
     assert mode(tmp_path / name) == 0o666 & ~umask
     assert [p.name for p in tmp_path.iterdir()] == [name]   # no temporary file left
-
