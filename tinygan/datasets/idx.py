@@ -185,18 +185,6 @@ def encode_idx(array):
     return header + np.ascontiguousarray(array, dtype=TYPE_CODES[code]).tobytes()
 
 
-def atomic_write_bytes(path, data):
-    """Write ``data`` to ``path`` so that readers see the old file or the new, never half.
-
-    The bytes go to a temporary file in the same directory (so the final
-    :func:`os.replace` is a rename within one file system, which is atomic)
-    and the temporary file is removed if anything goes wrong; see
-    :func:`tinygan.files.atomic_write`.
-    """
-    with atomic_write(path) as f:
-        f.write(data)
-
-
 def write_idx(path, array, *, compress=None):
     """Write ``array`` to ``path`` as an IDX file, atomically.
 
@@ -216,4 +204,5 @@ def write_idx(path, array, *, compress=None):
         compress = path.suffix == ".gz"
     if compress:
         data = gzip.compress(data, compresslevel=9, mtime=0)
-    atomic_write_bytes(path, data)
+    with atomic_write(path) as f:   # readers see the old file or the new one, never half
+        f.write(data)
