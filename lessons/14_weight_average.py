@@ -51,10 +51,10 @@ eta, steps, decay = 0.02, 5000, 0.999
 point = np.array([1.0, 0.0])
 average = point.copy()
 path, averages = [], []
-for _ in range(steps):
+for t in range(1, steps + 1):
     x, y = point
     point = np.array([x - eta * y, y + eta * x])   # both players move at once
-    average += (1 - decay) * (point - average)     # the EMA update
+    average += (1 - decay) / (1 - decay ** t) * (point - average)   # the EMA update (section 2)
     path.append(point)
     averages.append(average.copy())
 path, averages = np.array(path), np.array(averages)
@@ -72,33 +72,51 @@ ax.set_title(r"$\min_x \max_y\, xy$ with simultaneous steps")
 save_figure(fig, "14_circling.png")
 
 # %% [markdown]
-# ## 2. The update and what it remembers
+# ## 2. The update, what it remembers, and its warm-up
 #
 # After each training step, for every parameter $p$ and its shadow $s$:
 # $s \leftarrow s + (1-\beta)(p - s)$, the same as $\beta s + (1-\beta) p$.
 # Unrolled, the shadow is a weighted sum of all past weights with weights
 # $(1-\beta)\beta^{k}$ for the weights of $k$ steps ago, so it remembers roughly
-# the last $1/(1-\beta)$ steps ($\beta = 0.999$: about 1,000). The shadow
-# starts at the initial weights; their share after $t$ steps is $\beta^t$
-# (0.999 after 5,000 steps: $0.7\%$).
+# the last $1/(1-\beta)$ steps ($\beta = 0.999$: about 1,000).
+#
+# But where does the shadow start? At the initial, random weights, and after
+# $t$ steps the shadow still holds a share $\beta^t$ of them: $0.999^{300} = 74\%$,
+# $0.999^{1200} = 30\%$. A run's first sample grids would show mostly
+# untrained weights. The cure is the one Adam uses for its running means
+# (`tinygan/kernels/optim.py`, "bias correction"): the weights
+# $(1-\beta)\beta^{t-k}$ of steps $k = 1..t$ sum to $1 - \beta^t$, so divide
+# by it. Written as an update, step $t$ moves the shadow
+#
+# $$r_t = \frac{1-\beta}{1-\beta^t}$$
+#
+# of the way to $p$: $r_1 = 1$ (the shadow becomes the first trained weights),
+# and $r_t \to 1-\beta$ once $\beta^t$ is small. The shadow is then exactly
+# the normalised weighted mean of the weights after steps $1..t$, and the
+# initial weights have no share at all.
 #
 # `WeightAverage` (`tinygan/ema.py`) does this for all of a model's
 # parameters in one fused kernel call (`ema_update_all` in
-# `tinygan/kernels/optim.py`, beside its NumPy twin). Check it against the
-# closed form: with $p$ held fixed, $s_t = p + \beta^t (s_0 - p)$.
+# `tinygan/kernels/optim.py`, beside its NumPy twin), counting its updates
+# (the count is saved in checkpoints). Check it against the weighted mean,
+# for weights that jump to new random values at every step.
 
 # %%
 G, D = mnist_mlp(latent_dim=16, rng=0, dtype=np.float64)
-avg = WeightAverage(G, 0.9)
-start = [s.copy() for s in avg.shadows]
-for p in G.parameters():
-    p.value[...] += 1.0                    # the live weights jump away
-for _ in range(10):
+beta, rng = 0.9, np.random.default_rng(0)
+avg = WeightAverage(G, beta)
+seen = []                                   # G's weights at each update
+for t in range(1, 11):
+    for p in G.parameters():
+        p.value[...] = rng.standard_normal(p.value.shape)   # a "training step"
+    seen.append([p.value.copy() for p in G.parameters()])
     avg.update()
-worst = max(np.abs(s - (p.value + 0.9 ** 10 * (s0 - p.value))).max()
-            for p, s, s0 in zip(G.parameters(), avg.shadows, start))
-print(f"largest difference from the closed form after 10 updates: {worst:.1e}")
-assert worst < 1e-12
+w = np.array([(1 - beta) * beta ** (t - k) for k in range(1, t + 1)]) / (1 - beta ** t)
+print(f"weights of steps 1..{t} in the average: {np.round(w, 3)} (sum {w.sum():.6f})")
+worst = max(np.abs(s - sum(wk * step[j] for wk, step in zip(w, seen))).max()
+            for j, s in enumerate(avg.shadows))
+print(f"largest difference from the weighted mean after {t} updates: {worst:.1e}")
+assert avg.updates == 10 and abs(w.sum() - 1) < 1e-12 and worst < 1e-12
 
 # %% [markdown]
 # ## 3. The BatchNorm catch

@@ -42,17 +42,53 @@ def test_ema_kernel_non_contiguous_goes_array_by_array():
         np.testing.assert_allclose(s, r, rtol=1e-14)
 
 
-def test_average_converges_geometrically_to_a_constant_parameter():
-    """With p fixed, after k updates s = p + decay^k (s0 - p)."""
+def test_average_is_the_bias_corrected_weighted_mean_of_the_trained_weights():
+    """After t updates, s = sum_k (1 - b) b^(t-k) p_k / (1 - b^t) over the weights p_1..p_t
+    the updates saw: the initial weights have no share, and the step weights sum to one."""
+    G, _ = toy_mlp(rng=0, dtype=np.float64)
+    decay, rng = 0.9, np.random.default_rng(1)
+    avg = WeightAverage(G, decay)
+    seen = []                                       # the weights at each update
+    for t in range(1, 8):
+        for p in G.parameters():                    # a training step moves every weight
+            p.value[...] = rng.standard_normal(p.value.shape)
+        seen.append([p.value.copy() for p in G.parameters()])
+        avg.update()
+        assert avg.updates == t
+        w = np.array([(1 - decay) * decay ** (t - k) for k in range(1, t + 1)]) / (1 - decay ** t)
+        for j, s in enumerate(avg.shadows):
+            expected = sum(wk * step[j] for wk, step in zip(w, seen))
+            np.testing.assert_allclose(s, expected, rtol=1e-12, atol=1e-14)
+        if t == 1:                          # r_1 = 1: the first trained weights (to rounding)
+            for p, s in zip(G.parameters(), avg.shadows):
+                np.testing.assert_allclose(s, p.value, rtol=1e-15, atol=1e-16)
+
+
+def test_average_restored_without_a_count_continues_fully_warmed():
+    """A checkpoint written before the count was kept: the old rule, s += (1 - b)(p - s),
+    so with p fixed, s = p + b^k (s0 - p) after k more updates, as such a run behaved."""
     G, _ = toy_mlp(rng=0, dtype=np.float64)
     avg = WeightAverage(G, 0.9)
+    old_state = {k: v for k, v in avg.state_dict().items() if k != "updates"}
+    avg.load_state_dict(old_state)
+    assert avg.updates is None and "updates" not in avg.state_dict()
     s0 = [s.copy() for s in avg.shadows]
-    for p in G.parameters():             # move the weights away from the average
+    for p in G.parameters():
         p.value[...] += 1.0
     for _ in range(5):
         avg.update()
     for p, s, s_init in zip(G.parameters(), avg.shadows, s0):
         np.testing.assert_allclose(s, p.value + 0.9 ** 5 * (s_init - p.value), rtol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [np.array(-1), np.array([3, 4]), np.array(2.5), np.array("7")])
+def test_average_refuses_a_count_that_is_not_one_integer(bad):
+    G, _ = toy_mlp(rng=0)
+    avg = WeightAverage(G, 0.9)
+    state = {**avg.state_dict(), "updates": bad}
+    with pytest.raises(ValueError, match="'updates' must be a count"):
+        avg.load_state_dict(state)
+    assert avg.updates == 0
 
 
 def test_bad_decay_is_refused():
@@ -118,6 +154,11 @@ def test_checkpoint_keeps_the_average(tmp_path):
     restore_gan(load_checkpoint(tmp_path / "c.npz"), fresh)
     for s, t in zip(gan.g_ema.shadows, fresh.g_ema.shadows):
         np.testing.assert_array_equal(s, t)
+    assert fresh.g_ema.updates == gan.g_ema.updates == 3   # the bias correction goes on from t = 3
+    for g in (gan, fresh):
+        g.train_step(x)
+    for s, t in zip(gan.g_ema.shadows, fresh.g_ema.shadows):
+        np.testing.assert_array_equal(s, t)
 
     save_checkpoint(tmp_path / "plain.npz", config={"preset": "mnist-mlp"}, iteration=3,
                     gan=_gan(0.0))
@@ -147,3 +188,20 @@ def test_sampling_block_sets_up_once_and_matches_generate():
     assert all(layer.training for layer in gan.generator)
     for k, v in gan.generator.state_dict().items():
         np.testing.assert_array_equal(v, state[k], err_msg=k)
+
+
+def test_a_run_whose_checkpoint_predates_the_count_resumes(tmp_path):
+    """Checkpoints written before the average kept its count have no ``G_ema/updates``:
+    they load, and the average goes on with the plain rate, as it did when written."""
+    from tinygan.training import Trainer
+    cfg = TrainConfig(dataset="ring", iterations=6, ema=0.9, out=str(tmp_path / "run"))
+    Trainer(cfg, progress=False, echo=lambda m: None).fit()
+    path = tmp_path / "run" / "checkpoint.npz"
+    with np.load(path, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    assert int(arrays.pop("G_ema/updates")) == 6        # written by this tinygan: the count
+    np.savez(path, **arrays)                           # as an older tinygan wrote it
+    trainer = Trainer.resume(path, {"iterations": 8}, progress=False, echo=lambda m: None)
+    assert trainer.gan.g_ema.updates is None
+    assert trainer.fit().status == "done"
+    assert "G_ema/updates" not in load_checkpoint(path).arrays    # and it stays that kind

@@ -9,6 +9,7 @@ with ``allow_pickle=False`` cannot run code)::
     G/<i>.<name>, D/<i>.<name>   parameters and buffers (BatchNorm statistics)
     G_opt/<slot>, D_opt/<slot>   optimizer state: Adam's m, v and step count
     G_ema/<i>.<name>             the average of G's weights (only with ``ema``)
+    G_ema/updates                how many steps it has averaged (its bias correction)
     rng/gan, rng/feed            numpy Generator states, as JSON text in 0-d arrays
     rng/G/<i>, rng/D/<i>         the state of any layer with an ``rng`` (e.g. Dropout)
     feed/<key>                   the batch iterator's position (permutation, index, epoch)

@@ -8,9 +8,19 @@ circle, and samples drawn with the averaged weights are markedly cleaner
 training itself is untouched: the average is a shadow copy that only
 sampling uses.
 
-After every step, for each parameter p and its shadow s::
+After the t-th step (t = 1, 2, ...), for each parameter p and its shadow s::
 
-    s <- decay * s + (1 - decay) * p
+    s <- s + r_t (p - s),        r_t = (1 - decay) / (1 - decay^t)
+
+Once decay^t is small, r_t = 1 - decay and this is the textbook average
+``s <- decay * s + (1 - decay) * p``.  The early steps take larger steps
+(r_1 = 1: the shadow *is* the first trained weights), for the reason Adam
+divides its moments by ``1 - beta^t``: the unrolled shadow is then exactly the
+weighted mean of the weights after steps 1..t, step k weighing in
+proportion to ``decay^(t-k)``.  Without the correction the shadow starts at
+G's random initial weights and keeps a share ``decay^t`` of them: 74% after
+300 steps at decay 0.999, 30% after 1,200, so a run's early samples would be
+drawn from mostly untrained weights.
 
 With ``decay = 0.999`` the shadow is a weighted mean over roughly the last
 1,000 steps.  BatchNorm's running statistics cannot be averaged the same way:
@@ -44,7 +54,15 @@ class WeightAverage:
     ----------
     model : tinygan.model.Sequential
     decay : float in (0, 1)
-        Weight of the old average in each update.
+        Weight of the old average in each update, once warmed up (see above).
+
+    Attributes
+    ----------
+    shadows : list of ndarray
+        The averaged weights, one per parameter of ``model``.
+    updates : int or None
+        Steps averaged so far, t in r_t (None: restored from an old checkpoint
+        without the count; it then averages with r = 1 - decay).
 
     Examples
     --------
@@ -61,13 +79,22 @@ class WeightAverage:
             raise ValueError(f"the weight average's decay must be in (0, 1), got {decay!r}")
         self.model, self.decay = model, float(decay)
         self.params = model.parameters()
-        # The average starts at the initial weights.
+        # Until the first update the "average" is the initial weights; the first
+        # update replaces them (r_1 = 1).
         self.shadows = [p.value.copy() for p in self.params]
         self._groups = (ArrayGroup(self.shadows), ArrayGroup(p.value for p in self.params))
+        # Updates so far (t).  None: unknown, for an average restored from a checkpoint
+        # written before tinygan kept the count; it is treated as long warmed up.
+        self.updates: int | None = 0
 
     def update(self):
-        """Move every shadow a step of (1 - decay) towards its parameter."""
-        ema_update_all(*self._groups, self.decay)
+        """Move every shadow the bias-corrected step r_t of the way to its parameter."""
+        if self.updates is None:
+            rate = 1.0 - self.decay
+        else:
+            self.updates += 1
+            rate = (1.0 - self.decay) / (1.0 - self.decay ** self.updates)
+        ema_update_all(*self._groups, rate)
 
     @contextmanager
     def applied(self, calibration: np.ndarray | None = None):
@@ -102,7 +129,25 @@ class WeightAverage:
 
     # -- checkpoints ---------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {p.name: s for p, s in zip(self.params, self.shadows)}
+        """The shadows by parameter name (``"<i>.<name>"``), and the update count."""
+        state = {p.name: s for p, s in zip(self.params, self.shadows)}
+        if self.updates is not None:
+            state[COUNT] = np.array(self.updates, dtype=np.int64)
+        return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]):
-        load_arrays(self.state_dict(), state, "weight average")
+        """Restore the shadows and the count.  A state without the count (a checkpoint
+        from before it was kept) continues as a fully warmed-up average, as it ran."""
+        state = dict(state)
+        count = state.pop(COUNT, None)
+        if count is not None:
+            count = np.asarray(count)
+            if count.shape != () or count.dtype.kind not in "iu" or count < 0:
+                raise ValueError(f"state does not fit this weight average: {COUNT!r} must be a "
+                                 f"count (one integer >= 0), got {count.dtype} {count!r}")
+        load_arrays({p.name: s for p, s in zip(self.params, self.shadows)}, state,
+                    "weight average")
+        self.updates = None if count is None else int(count)
+
+
+COUNT = "updates"   # the count's name in a state dict (parameter names are "<i>.<name>")

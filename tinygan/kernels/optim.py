@@ -155,32 +155,34 @@ def sgd_update_all_numba(params, grads, velocities, lr, momentum):
 
 
 # -- exponential moving average of weights -----------------------------------------------
-def ema_update_all_numpy(shadows, params, decay):
-    """``s += (1 - decay) * (p - s)`` for every pair: s follows p, smoothed.
+def ema_update_all_numpy(shadows, params, rate):
+    """``s += rate * (p - s)`` for every pair: s follows p, smoothed.
 
-    After the update ``s = decay * s + (1 - decay) * p``; written as a step
-    towards p so that a shadow equal to its parameter stays exactly equal.
+    ``rate`` is the fraction of the way to p, ``1 - decay`` for a plain moving
+    average (:class:`tinygan.ema.WeightAverage` passes a bias-corrected one).
+    Written as a step towards p so that a shadow equal to its parameter stays
+    exactly equal.
     """
     for s, p in zip(shadows, params):
-        s += s.dtype.type(1 - decay) * (p - s)
+        s += s.dtype.type(rate) * (p - s)
 
 
 @jit
-def _ema_all(ss, ps, decay):
+def _ema_all(ss, ps, rate):
     for k in range(len(ss)):
         s, p = ss[k], ps[k]
-        c = s.dtype.type(1 - decay)
+        c = s.dtype.type(rate)
         for i in range(s.size):
             s[i] += c * (p[i] - s[i])
 
 
-def ema_update_all_numba(shadows, params, decay):
+def ema_update_all_numba(shadows, params, rate):
     """All arrays in one compiled call, one pass over memory."""
     groups = [ArrayGroup.of(a) for a in (shadows, params)]
     if not all(grp.fusable for grp in groups):
-        ema_update_all_numpy(shadows, params, decay)
+        ema_update_all_numpy(shadows, params, rate)
         return
-    _ema_all(*(grp.flat for grp in groups), decay)
+    _ema_all(*(grp.flat for grp in groups), rate)
 
 
 # -- bias gradient -----------------------------------------------------------------------
