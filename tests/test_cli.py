@@ -110,6 +110,19 @@ def test_default_out_dir_is_never_overwritten(tmp_path, monkeypatch, capsys):
     (["--resume"], "no such checkpoint"),
     (["--resume", ""], "--resume got an empty path"),
     (["--batch-size", "3", "--d-half-batch"], "BatchNorm needs at least 2: use --batch-size 4"),
+    # options that would do nothing in this run
+    (["--dataset", "fashion-mnist", "--info-weight", "0.5"], "--info-weight weights InfoGAN's "
+     "code loss, but this run has no code (preset mnist-mlp on fashion-mnist has codes 0); "
+     "add --codes K (K >= 2) or drop --info-weight"),
+    (["--codes", "0", "--info-weight", "0.5"], "this run has no code (--codes 0)"),
+    (["--dataset", "ring", "--info-weight", "1"], "this run has no code (preset mixture-mlp "
+     "takes no --codes; mnist-mlp does); drop --info-weight"),
+    (["--dataset", "ring", "--d-eval-in-g-step"], "--d-eval-in-g-step turns off D's dropout in "
+     "G's step, but preset mixture-mlp's D has none; drop --d-eval-in-g-step"),
+    (["--d-dropout", "0", "--d-eval-in-g-step"], "but D has none here (--d-dropout 0); add "
+     "--d-dropout P (0 < P < 1) or drop --d-eval-in-g-step"),
+    (["--feature-matching", "--codes", "0", "--loss", "minimax"], "--loss minimax does nothing "
+     "with --feature-matching"),
 ])
 def test_bad_train_options_are_rejected_before_anything_runs(tmp_path, small_mnist, capsys,
                                                              args, message):
@@ -118,6 +131,17 @@ def test_bad_train_options_are_rejected_before_anything_runs(tmp_path, small_mni
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("args, key, value", [
+    (["--info-weight", "0.5"], "info_weight", 0.5),                 # with the recipe's code
+    (["--d-dropout", "0.2", "--d-eval-in-g-step"], "d_dropout", 0.2),
+    (["--preset", "mnist-dcgan", "--d-eval-in-g-step"], "d_eval_in_g_step", True),
+])
+def test_those_options_train_where_they_do_something(tmp_path, small_mnist, args, key, value):
+    out = tmp_path / "run"
+    assert main(["train", "--iterations", "1", "--out", str(out), "--quiet", *args]) == 0
+    assert json.loads((out / "config.json").read_text())[key] == value
 
 
 @pytest.mark.parametrize("value", ["two", "0", "-1"])

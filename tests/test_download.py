@@ -2,15 +2,18 @@
 
 import gzip
 import hashlib
+import os
 import re
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tinygan.datasets import DatasetError, DownloadError, load
+from tinygan.cli import main
+from tinygan.datasets import DatasetError, DestinationError, DownloadError, load
 from tinygan.datasets import download as dl
 from tinygan.datasets import mnist
 from tinygan.datasets.idx import encode_idx
@@ -204,3 +207,76 @@ def test_official_tables(name):
     assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in dl.SHA256[name].values())
     assert dl.MIRRORS[name] and all(m.startswith(("http://", "https://")) and m.endswith("/")
                                     for m in dl.MIRRORS[name])
+
+
+# -- a destination that cannot hold the files: one error, before anything is fetched --
+@pytest.fixture
+def no_network(monkeypatch):
+    def fetch(url, *args, **kwargs):
+        raise AssertionError(f"{url} was fetched")
+    monkeypatch.setattr(dl, "fetch", fetch)
+
+
+def _not_a_folder(tmp_path, case):
+    """``(dest, message)``: an existing file, or a folder that would have to be made in one."""
+    a_file = tmp_path / "a-file"
+    a_file.write_bytes(b"not a folder")
+    if case == "a file":
+        return a_file, f"{a_file} is a file, not a folder; choose another destination"
+    dest = a_file / "mnist"
+    return dest, f"cannot create the folder {dest}: {a_file} is a file, not a folder"
+
+
+def _writable(folder):
+    try:
+        folder.joinpath(".tinygan-probe").touch()
+    except OSError:
+        return False
+    folder.joinpath(".tinygan-probe").unlink()
+    return True
+
+
+SYS = Path("/sys")   # sysfs: no one, root included, may create a file there
+needs_sys = pytest.mark.skipif(not SYS.is_dir() or _writable(SYS),
+                               reason="no /sys that refuses new files")
+
+
+@pytest.mark.parametrize("case", ["a file", "under a file"])
+def test_a_destination_that_is_no_folder_is_refused_before_any_download(tmp_path, no_network,
+                                                                        case):
+    dest, message = _not_a_folder(tmp_path, case)
+    with pytest.raises(DestinationError, match=re.escape(message)):
+        get(dest, ["http://127.0.0.1:9/"])
+    assert (tmp_path / "a-file").read_bytes() == b"not a folder"
+    assert isinstance(DestinationError("x"), DownloadError)   # old handlers still catch it
+
+
+@needs_sys
+def test_a_folder_even_root_cannot_write_in_is_refused_before_any_download(no_network):
+    with pytest.raises(DestinationError, match=r"^cannot write in /sys \(.+\); choose another "
+                                                r"destination or make it writable$"):
+        get(SYS, ["http://127.0.0.1:9/"])
+    with pytest.raises(DestinationError, match=r"^cannot create the folder /sys/tinygan-data "):
+        get(SYS / "tinygan-data", ["http://127.0.0.1:9/"])
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root may write in any directory")
+def test_a_read_only_folder_is_refused_before_any_download(tmp_path, no_network):
+    (tmp_path / "ro").mkdir(mode=0o555)
+    with pytest.raises(DestinationError, match=r"cannot write in .*ro \(Permission denied\)"):
+        get(tmp_path / "ro", ["http://127.0.0.1:9/"])
+
+
+@pytest.mark.parametrize("case", ["a file", "under a file", "/sys"])
+def test_the_cli_says_so_in_one_line_and_exits_2(tmp_path, no_network, capsys, case):
+    if case == "/sys":
+        if not SYS.is_dir() or _writable(SYS):
+            pytest.skip("no /sys that refuses new files")
+        dest, message = SYS, "cannot write in /sys ("
+    else:
+        dest, message = _not_a_folder(tmp_path, case)
+    assert main(["download", "mnist", "--dest", str(dest), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tinygan download: error: ") and err.count("\n") == 1, err
+    assert message in err and "mirror" not in err

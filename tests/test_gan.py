@@ -267,6 +267,37 @@ def test_d_steps_and_half_batch_schedule_draw_fresh_real_batches(backend):
     assert "q_loss" not in stats     # only a GAN with InfoGAN's code has Q
 
 
+def _two_d_gan(d_steps):
+    G, D = toy_mlp(rng=0)
+    return GAN(G, D, latent_dim=2, d_steps=d_steps, rng=1)
+
+
+def test_d_steps_report_the_mean_of_their_discriminator_steps(backend):
+    """k = 3: the D statistics of train_step are the means over its three D steps, made
+    here by hand on an identically seeded GAN -- not the last step's alone."""
+    batches = [np.random.default_rng(i).normal(size=(8, 2)).astype(np.float32) for i in range(3)]
+    fed = iter(batches)
+    stats = _two_d_gan(3).train_step(lambda: next(fed))
+    by_hand = _two_d_gan(1)
+    steps = [by_hand.d_step(batch) for batch in batches]
+    g = by_hand.g_step(batch_size=8)
+    assert set(stats) == {*steps[0], *g}
+    assert stats["g_loss"] == g["g_loss"]                 # the same draws, the same G step
+    for key in steps[0]:
+        assert type(stats[key]) is float
+        assert stats[key] == pytest.approx(sum(s[key] for s in steps) / 3, rel=1e-12), key
+    assert stats["d_loss"] != steps[-1]["d_loss"]
+
+
+def test_one_d_step_reports_that_steps_statistics_exactly(backend):
+    batch = np.random.default_rng(0).normal(size=(8, 2)).astype(np.float32)
+    stats = _two_d_gan(1).train_step(batch)
+    by_hand = _two_d_gan(1)
+    expected = {**by_hand.d_step(batch), **by_hand.g_step(batch_size=8)}
+    assert stats == expected
+    assert [type(v) for v in stats.values()] == [type(v) for v in expected.values()]
+
+
 def test_bad_gan_settings_are_rejected():
     G, D = toy_mlp(rng=0)
     for kwargs, msg in [({"loss": "hinge"}, "unknown loss 'hinge'"),

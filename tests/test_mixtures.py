@@ -5,7 +5,10 @@ import dataclasses
 import numpy as np
 import pytest
 
+from tinygan.config import TrainConfig
 from tinygan.datasets import GRID, RING, Mixture, get_mixture
+from tinygan.feeds import make_feed
+from tinygan.registry import PRESETS
 
 
 def test_ring_centres():
@@ -63,3 +66,38 @@ def test_validation_and_lookup():
     with pytest.raises(ValueError, match="unknown mixture 'spiral'"):
         get_mixture("spiral")
     assert repr(GRID) == "Mixture(name='grid', n_modes=25, std=0.05)"
+
+
+def _draws(mixture, n, rng):
+    """The points of ``mixture.sample(n, rng)`` worked out in float64, from the same draws."""
+    k = rng.integers(mixture.n_modes, size=n)
+    return mixture.centres[k] + mixture.std * rng.standard_normal((n, 2))
+
+
+@pytest.mark.parametrize("dataset", ["ring", "grid"])
+def test_a_runs_batches_are_drawn_in_its_dtype(dataset):
+    """float64: the float64 points themselves, not float32 ones widened; float32: those
+    points rounded once, as before.  The same random draws either way."""
+    batches, references = {}, {}
+    for dtype in ("float32", "float64"):
+        c = TrainConfig(dataset=dataset, dtype=dtype).resolved()
+        feed = make_feed(c, PRESETS[c.preset], np.random.default_rng(3))
+        batches[dtype] = [feed.batches.next_batch() for _ in range(2)]
+        references[dtype] = feed.reference      # the real points of the pictures
+    rng = np.random.default_rng(3)
+    expected = [_draws(get_mixture(dataset), c.batch_size, rng) for _ in range(2)]
+    for b32, b64, x in zip(batches["float32"], batches["float64"], expected):
+        assert b32.dtype == np.float32 and b64.dtype == np.float64
+        np.testing.assert_array_equal(b32, x.astype(np.float32))
+        np.testing.assert_array_equal(b64, x)
+        assert not np.array_equal(b64, b32.astype(np.float64))   # more than float32's bits
+    assert {k: v.dtype for k, v in references.items()} == {"float32": np.float32,
+                                                           "float64": np.float64}
+
+
+def test_sample_draws_in_the_dtype_asked_for():
+    x = RING.sample(100, np.random.default_rng(1), dtype=np.float64)
+    assert x.dtype == np.float64
+    np.testing.assert_array_equal(x, _draws(RING, 100, np.random.default_rng(1)))
+    np.testing.assert_array_equal(RING.sample(100, np.random.default_rng(1)),
+                                  x.astype(np.float32))   # float32 stays the default

@@ -1,5 +1,8 @@
 """Each preset's recipe fills the settings the user did not give; explicit settings win."""
 
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 
@@ -7,6 +10,7 @@ from tinygan.build import build_gan
 from tinygan.config import ConfigError, TrainConfig
 from tinygan.optim import linear_decay
 from tinygan.recipes import ARCH_OPTIONS, DATASET_RECIPES, FALLBACK, RECIPES, recipe_value
+from tinygan.layers import BatchNorm, Dropout
 from tinygan.registry import PRESETS
 
 
@@ -103,3 +107,77 @@ def test_linear_decay_holds_then_falls_to_the_final_factor():
     assert f[-1] == pytest.approx(0.1)                # last step: the final factor
     assert f[74] == pytest.approx(0.55)               # halfway down
     assert all(a >= b for a, b in zip(f, f[1:]))      # never rises
+
+
+NO_CODE = r"--info-weight weights InfoGAN's code loss, but this run has no code "
+NO_DROPOUT = r"--d-eval-in-g-step turns off D's dropout in G's step, but "
+
+
+@pytest.mark.parametrize("given, pattern", [
+    ({"dataset": "fashion-mnist", "info_weight": 0.5},
+     NO_CODE + r"\(preset mnist-mlp on fashion-mnist has codes 0\); add --codes K \(K >= 2\) "
+               r"or drop --info-weight$"),
+    ({"codes": 0, "info_weight": 0.1}, NO_CODE + r"\(--codes 0\); add --codes K"),
+    ({"dataset": "ring", "info_weight": 1.0},
+     NO_CODE + r"\(preset mixture-mlp takes no --codes; mnist-mlp does\); drop --info-weight$"),
+    ({"dataset": "grid", "preset": "toy-mlp", "info_weight": 2.0}, NO_CODE + r"\(preset toy-mlp"),
+    ({"preset": "mnist-dcgan", "info_weight": 0.1}, NO_CODE + r"\(preset mnist-dcgan"),
+    ({"dataset": "ring", "d_eval_in_g_step": True},
+     NO_DROPOUT + r"preset mixture-mlp's D has none; drop --d-eval-in-g-step$"),
+    ({"dataset": "grid", "preset": "toy-mlp", "d_eval_in_g_step": True},
+     NO_DROPOUT + r"preset toy-mlp's D has none"),
+    ({"d_dropout": 0.0, "d_eval_in_g_step": True},
+     NO_DROPOUT + r"D has none here \(--d-dropout 0\); add --d-dropout P \(0 < P < 1\) or "
+                  r"drop --d-eval-in-g-step$"),
+    ({"dataset": "fashion-mnist", "d_dropout": 0.0, "d_eval_in_g_step": True},
+     NO_DROPOUT + r"D has none here \(--d-dropout 0\)"),
+    ({"feature_matching": True, "codes": 0, "loss": "minimax"},
+     r"--loss minimax does nothing with --feature-matching: G's loss is then the "
+     r"feature-matching distance; drop one of them$"),
+])
+def test_options_that_would_do_nothing_are_refused(given, pattern):
+    with pytest.raises(ConfigError, match=pattern):
+        TrainConfig(**given).resolved()
+
+
+@pytest.mark.parametrize("given", [
+    {"info_weight": 0.5},                                        # MNIST: the recipe's code
+    {"dataset": "fashion-mnist", "codes": 10, "info_weight": 0.5},
+    {"dataset": "fashion-mnist", "d_eval_in_g_step": True},      # the recipe's dropout 0.3
+    {"d_dropout": 0.2, "d_eval_in_g_step": True},
+    {"preset": "mnist-dcgan", "d_eval_in_g_step": True},         # its built-in Dropout(0.3)
+    {"dataset": "ring", "d_eval_in_g_step": False},              # off: what D does anyway
+    {"d_dropout": 0.0},              # the recipe's d_eval_in_g_step is not the user's choice
+    {"loss": "minimax"},
+    {"feature_matching": True, "codes": 0},
+])
+def test_the_same_options_are_accepted_where_they_do_something(given):
+    c = TrainConfig(**given).resolved()
+    assert {k: getattr(c, k) for k in given} == given
+
+
+def test_eval_mode_changes_only_dropout_and_the_registry_knows_which_ds_have_it():
+    """The check behind --d-eval-in-g-step: eval mode changes Dropout and BatchNorm only,
+    no preset's D has BatchNorm, and D has Dropout exactly where the registry says."""
+    for name, spec in PRESETS.items():
+        c = TrainConfig(dataset=spec.datasets[0], preset=name, d_dropout=0.0,
+                        codes=0).resolved()
+        layers = build_gan(c, 0, 1).discriminator.layers
+        assert not any(isinstance(layer, BatchNorm) for layer in layers), name
+        assert any(isinstance(layer, Dropout) for layer in layers) == spec.d_dropout_built_in, name
+
+
+def test_a_resolved_or_stored_config_is_not_checked_again():
+    """A resolved config (info_weight filled in beside codes 0) re-resolves as it is, from
+    memory, from config.json, or as a copy; so does one an older tinygan stored with
+    options that did nothing -- such a run must still resume."""
+    for dataset in ("fashion-mnist", "ring"):
+        c = TrainConfig(dataset=dataset).resolved()
+        assert c.codes == 0 and c.info_weight > 0
+        assert c.resolved() == c
+        assert dataclasses.replace(c, iterations=7).resolved().iterations == 7
+        assert TrainConfig.from_dict(json.loads(c.to_json(version="1"))).resolved() == c
+    older = {**TrainConfig(dataset="ring").resolved().to_dict(), "info_weight": 0.5,
+             "d_eval_in_g_step": True}
+    c = TrainConfig.from_dict(older).resolved()
+    assert (c.codes, c.info_weight, c.d_eval_in_g_step) == (0, 0.5, True)

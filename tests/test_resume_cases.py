@@ -3,12 +3,14 @@ for longer than planned, with a best generator to keep.  Nothing of a run may
 be lost or mixed with another's without being asked for (``overwrite``)."""
 
 import csv
+import json
 
 import numpy as np
 import pytest
 
 from tinygan.callbacks import Callback
-from tinygan.checkpoint import load_checkpoint
+from tinygan.checkpoint import atomic_savez, load_checkpoint
+from tinygan.cli import main
 from tinygan.config import ConfigError, TrainConfig
 from tinygan.metrics.callback import MetricsCallback
 from tinygan.training import Trainer
@@ -137,3 +139,31 @@ def test_overwrite_also_removes_the_old_runs_best_and_metrics(tmp_path):
     assert not any((tmp_path / "run" / n).exists()
                    for n in ("best.npz", "metrics.png", "metrics.json"))
     assert np.isfinite(load_checkpoint(tmp_path / "run").arrays["G/0.W"]).all()
+
+
+def test_a_run_without_a_code_resumes_with_its_stored_settings(tmp_path, monkeypatch):
+    """Its config.json holds info_weight beside codes 0 (every setting is stored): that is
+    no option given to do nothing, neither alone nor repeated on the command line."""
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "--dataset", "ring", "--iterations", "2", "--quiet"]
+    assert main(args) == 0
+    run = tmp_path / "runs" / "mixture-mlp-ring"
+    stored = json.loads((run / "config.json").read_text())
+    assert (stored["codes"], stored["info_weight"], stored["d_eval_in_g_step"]) == (0, 1.0, False)
+    assert main(["train", "--resume", str(run), "--iterations", "4", "--quiet"]) == 0
+    assert main([*args, "--resume", "--iterations", "6", "--info-weight", "1",
+                 "--no-d-eval-in-g-step"]) == 0
+    assert load_checkpoint(run).iteration == 6
+
+
+def test_a_run_an_older_tinygan_stored_with_options_that_did_nothing_resumes(tmp_path):
+    fit(ring(tmp_path, "run", iterations=10))
+    path = tmp_path / "run" / "checkpoint.npz"
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    config = {**json.loads(str(arrays["config"])), "info_weight": 0.5, "d_eval_in_g_step": True}
+    arrays["config"] = np.array(json.dumps(config))
+    atomic_savez(path, arrays)
+    trainer = resume(tmp_path / "run", {"iterations": 15})
+    assert (trainer.config.info_weight, trainer.config.d_eval_in_g_step) == (0.5, True)
+    assert trainer.fit().status == "done" and load_checkpoint(path).iteration == 15

@@ -3,7 +3,8 @@
 ``TrainConfig`` is what ``tinygan train`` builds from its options, what the
 checkpoint stores, and what a resumed run is rebuilt from.  ``validate()``
 checks every value up front, so a bad option is reported in one clear line
-before any data is loaded or any file is written.
+before any data is loaded or any file is written -- and so is an option that
+would do nothing in the run it was given to (``--info-weight`` without a code).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tinygan.registry import DEFAULT_PRESET, PRESETS
 DEFAULT_ITERATIONS = recipe_value("mnist-mlp", "iterations")
 FRAMES = 20          # sample grids per run when --sample-every is not given
 DTYPES = ("float32", "float64")
+DEFAULT_LOSS = "non-saturating"
 
 
 class ConfigError(ValueError):
@@ -49,7 +51,7 @@ class TrainConfig:
                                           # over the second half of the run
     beta1: float | None = None            # Adam's decays of its running means of the
     beta2: float | None = None            # gradient and of the squared gradient
-    loss: str = "non-saturating"
+    loss: str = DEFAULT_LOSS
     noise: str = "normal"
     d_steps: int | None = None
     label_smoothing: float | None = None
@@ -74,7 +76,12 @@ class TrainConfig:
 
     # -- defaults and checks ---------------------------------------------------------
     def resolved(self) -> TrainConfig:
-        """A copy with every ``None`` replaced by its default, validated."""
+        """A copy with every ``None`` replaced by its default, validated.
+
+        An option the user gave that would do nothing here is refused too
+        (:meth:`_refuse_no_effect`).
+        """
+        given = self._given()
         c = dataclasses.replace(self, extra=dict(self.extra))
         if c.dataset not in DATASETS:
             raise ConfigError(f"unknown dataset {c.dataset!r}; choose one of {', '.join(DATASETS)}")
@@ -95,7 +102,58 @@ class TrainConfig:
         if c.out is None:
             c.out = f"runs/{c.preset}-{c.dataset}"
         c.validate()
+        c._refuse_no_effect(given)
         return c
+
+    def _given(self) -> set[str]:
+        """The recipe settings the user gave: those not ``None`` ("the recipe's value").
+
+        A config with none left ``None`` has been resolved already, or read back
+        from config.json or a checkpoint: its values no longer tell which ones
+        the user gave (info_weight is stored beside codes 0, say), and those were
+        checked when the run was started.  So it gives nothing to check again.
+        """
+        given = {name for name in FALLBACK if getattr(self, name) is not None}
+        if given == set(FALLBACK):
+            return set()
+        if self.loss != DEFAULT_LOSS:   # a default of its own, not None
+            given.add("loss")
+        return given
+
+    def _refuse_no_effect(self, given: set[str]):
+        """Raise :class:`ConfigError` for an option in ``given`` that changes nothing here.
+
+        The user who gives such an option expects it to act; ignoring it silently
+        would hide the mistake.  Only options the user gave count: a recipe may
+        set one that does nothing on some data (mnist-mlp's ``info_weight`` on
+        Fashion-MNIST, whose recipe has no code).
+        """
+        spec = PRESETS[self.preset]
+        if "info_weight" in given and not self.codes:
+            if "codes" not in ARCH_OPTIONS[self.preset]:
+                why = f"preset {self.preset} takes no --codes; {_presets_taking('codes')} does"
+                fix = ""
+            else:
+                why = ("--codes 0" if "codes" in given
+                       else f"preset {self.preset} on {self.dataset} has codes 0")
+                fix = "add --codes K (K >= 2) or "
+            raise ConfigError(f"--info-weight weights InfoGAN's code loss, but this run has no "
+                              f"code ({why}); {fix}drop --info-weight")
+        # Eval mode changes only Dropout and BatchNorm, and no preset's D has BatchNorm.
+        if ("d_eval_in_g_step" in given and self.d_eval_in_g_step
+                and not (spec.d_dropout_built_in or self.d_dropout > 0)):
+            if "d_dropout" not in ARCH_OPTIONS[self.preset]:
+                why = f"preset {self.preset}'s D has none; "
+            else:
+                source = (f"--d-dropout {self.d_dropout:g}" if "d_dropout" in given
+                          else f"preset {self.preset} on {self.dataset} has d_dropout 0")
+                why = f"D has none here ({source}); add --d-dropout P (0 < P < 1) or "
+            raise ConfigError(f"--d-eval-in-g-step turns off D's dropout in G's step, but "
+                              f"{why}drop --d-eval-in-g-step")
+        # Feature matching replaces G's loss; D's loss never depended on --loss.
+        if "loss" in given and self.feature_matching:
+            raise ConfigError(f"--loss {self.loss} does nothing with --feature-matching: G's "
+                              f"loss is then the feature-matching distance; drop one of them")
 
     def validate(self):
         """Raise :class:`ConfigError` naming the first option with an unusable value."""
@@ -163,7 +221,7 @@ class TrainConfig:
                     and name not in ARCH_OPTIONS.get(self.preset, ())):
                 raise ConfigError(f"--{name.replace('_', '-')} is not an option of preset "
                                   f"{self.preset}; presets that take it: "
-                                  f"{', '.join(p for p, o in ARCH_OPTIONS.items() if name in o)}")
+                                  f"{_presets_taking(name)}")
         if self.codes and (self.pack > 1 or self.feature_matching):
             other = f"--pack {self.pack}" if self.pack > 1 else "--feature-matching"
             raise ConfigError(f"--codes {self.codes} (InfoGAN) cannot be combined with {other}: "
@@ -211,6 +269,11 @@ class TrainConfig:
         # A saved config lacking a setting was written before that setting
         # existed, when it had its fallback value -- not today's recipe value.
         return cls(**{**FALLBACK, **{k: v for k, v in data.items() if k in names}})
+
+
+def _presets_taking(option: str) -> str:
+    """The presets whose builder takes architecture option ``option``, e.g. "mnist-mlp"."""
+    return ", ".join(p for p, options in ARCH_OPTIONS.items() if option in options)
 
 
 def _check_int(option: str, value, low: int, why: str = ""):

@@ -27,7 +27,7 @@ class MixtureBatches:
         self.dtype = np.dtype(dtype)
 
     def next_batch(self) -> np.ndarray:
-        return self.mixture.sample(self.batch_size, self.rng).astype(self.dtype, copy=False)
+        return self.mixture.sample(self.batch_size, self.rng, dtype=self.dtype)
 
     def state(self) -> dict:
         return {}  # everything lives in rng, which the checkpoint saves separately
@@ -76,7 +76,7 @@ def make_feed(config: TrainConfig, spec: PresetSpec, rng: np.random.Generator) -
         mixture = datasets.get_mixture(config.dataset)
         # Points for the scatter plots: their own generator, so drawing them
         # does not shift the training stream.
-        reference = mixture.sample(2000, np.random.default_rng([config.seed, 7]))
+        reference = mixture.sample(2000, np.random.default_rng([config.seed, 7]), dtype=dtype)
         return Feed(MixtureBatches(mixture, config.batch_size, rng=rng, dtype=dtype),
                     reference, float(reference.mean()), float(reference.std()), None, mixture)
 

@@ -244,12 +244,18 @@ class GAN:
 
         ``real`` is a batch, or a function returning a fresh batch each call
         (so each of the k discriminator steps sees new data, as in the paper).
+
+        Returns the statistics of :meth:`d_step`, each the mean over the k
+        discriminator steps (with k = 1, that step's own), and those of
+        :meth:`g_step`.
         """
         next_real = real if callable(real) else (lambda: real)
+        d_stats = []
         for _ in range(self.d_steps):
             batch = next_real()
             n = len(batch)
-            stats = self.d_step(batch[: max(1, n // 2)] if self.d_half_batch else batch)
+            d_stats.append(self.d_step(batch[: max(1, n // 2)] if self.d_half_batch else batch))
+        stats = _mean_stats(d_stats)
         stats.update(self.g_step(batch_size=n * self.g_batch_scale,
                                  real=batch if self.feature_matching else None))
         if self.g_ema is not None:
@@ -333,3 +339,15 @@ class GAN:
         """n samples: :meth:`generate` on n fresh noise vectors."""
         return self.generate(self.sample_noise(n, rng))
 
+
+def _mean_stats(steps: list[dict]) -> dict:
+    """Each statistic's mean over ``steps``; a single step's dict as it is.
+
+    Every statistic of :meth:`GAN.d_step` is itself a mean over one batch (a
+    loss, a mean of D's outputs, a share of right answers), so when the k
+    batches are the same size, as the training loop's are, the mean of the k
+    values is the statistic of all k batches together.
+    """
+    if len(steps) == 1:
+        return steps[0]
+    return {key: sum(step[key] for step in steps) / len(steps) for key in steps[0]}

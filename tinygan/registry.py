@@ -40,6 +40,11 @@ class PresetSpec:
         True: images enter as (N, 784) vectors; False: as (N, 1, 28, 28) (NCHW).
     latent_dim : int
         Default width of the noise vector z.
+    d_dropout_built_in : bool
+        D has Dropout layers whatever the options (mnist-dcgan's Dropout(0.3));
+        mnist-mlp's D has them only with the ``d_dropout`` option.  Dropout is
+        the only layer of D that eval mode changes, so without it
+        ``d_eval_in_g_step`` would do nothing.
     """
 
     name: str
@@ -48,6 +53,7 @@ class PresetSpec:
     value_range: tuple[float, float] | None
     flatten: bool
     latent_dim: int
+    d_dropout_built_in: bool = False
 
     @property
     def datasets(self) -> tuple[str, ...]:
@@ -66,7 +72,7 @@ PRESETS: dict[str, PresetSpec] = {
     "mixture-mlp": PresetSpec("mixture-mlp", partial(presets.mixture_mlp, depth=3, g_alpha=0.0),
                               "mixture", None, True, 2),
     "mnist-dcgan": PresetSpec("mnist-dcgan", presets.mnist_dcgan, "image", (-1.0, 1.0), False,
-                              100),
+                              100, d_dropout_built_in=True),
 }
 
 # The preset ``tinygan train --dataset X`` uses when --preset is not given.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tinygan.datasets import DatasetError
+from tinygan.datasets import DatasetError, DestinationError
 from tinygan.datasets.download import MIRRORS, download
 
 
@@ -23,6 +23,9 @@ def add_parser(subparsers):
 def run(args) -> int:
     try:
         path = download(args.name, dest=args.dest, progress=not args.quiet)
+    except DestinationError as exc:   # bad input, found before anything was fetched
+        print(f"tinygan download: error: {exc}", file=sys.stderr)
+        return 2
     except DatasetError as exc:
         print(f"tinygan download: error: {exc}", file=sys.stderr)
         return 1

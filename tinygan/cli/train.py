@@ -131,10 +131,9 @@ def run(args) -> int:
                                      overwrite=args.overwrite)
             trainer.callbacks = make_callbacks(trainer.config)
         else:
-            config = TrainConfig(**given)
+            config = TrainConfig(**given).resolved()
             if "out" not in given and not args.overwrite:
-                config.out = _free_dir(_default_out(given), say)
-            config = config.resolved()
+                config.out = _free_dir(config.out, say)
             trainer = Trainer(config, callbacks=make_callbacks(config), progress=not args.quiet,
                               overwrite=args.overwrite)
     except (ConfigError, CheckpointError, DatasetError) as exc:
@@ -182,8 +181,13 @@ def _blas_threads(n: int):
 
 
 def _default_out(given: dict) -> str:
-    """The run directory ``--resume`` without a path continues: --out, else the default."""
-    return given.get("out") or TrainConfig(**{**given, "out": None}).resolved().out
+    """The run directory ``--resume`` without a path continues: --out, else the default.
+
+    Only --dataset and --preset name the default; the other options are compared
+    with the checkpoint's settings by :meth:`Trainer.resume`.
+    """
+    named = {k: given[k] for k in ("dataset", "preset") if k in given}
+    return given.get("out") or TrainConfig(**named).resolved().out
 
 
 def _free_dir(base: str, say) -> str:

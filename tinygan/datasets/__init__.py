@@ -18,7 +18,7 @@ Modules, one idea each:
 """
 
 from tinygan.datasets.batches import Batches
-from tinygan.datasets.errors import DatasetError, DownloadError
+from tinygan.datasets.errors import DatasetError, DestinationError, DownloadError
 from tinygan.datasets.mixtures import GRID, RING, Mixture, get_mixture
 from tinygan.datasets.mnist import IMAGE_SETS, load_embedded, load_image_set
 

@@ -14,6 +14,7 @@ from a local HTTP server.
 
 import hashlib
 import http.client
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -21,9 +22,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from tinygan.datasets.errors import DownloadError
+from tinygan.datasets.errors import DestinationError, DownloadError
 from tinygan.datasets.mnist import SPLIT_FILES, cache_dir
-from tinygan.files import atomic_write
+from tinygan.files import atomic_write, create_temp
 
 FILES = tuple(f"{base}.gz" for pair in SPLIT_FILES.values() for base in pair)
 
@@ -71,6 +72,44 @@ def sha256_of(path):
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def writable_folder(dest) -> Path:
+    """``dest``, created if missing, once a file could be created in it (and removed).
+
+    Checked before anything is fetched: a destination that cannot hold the
+    files is one clear error, instead of every mirror of every file failing
+    with a PermissionError.  Trying is the only sure test: ``os.access``
+    answers yes to root even where the file system refuses (a read-only
+    mount, ``/sys``).
+
+    Raises
+    ------
+    DestinationError
+        ``dest`` or the folder it would be made in is a file, or it cannot be
+        created or written in; the message says which.
+    """
+    dest = Path(dest).expanduser()
+    # The nearest folder that exists must be one: mkdir would only say "File exists".
+    nearest = next((p for p in (dest, *dest.parents) if os.path.exists(p)), None)
+    if nearest == dest and not dest.is_dir():
+        raise DestinationError(f"{dest} is a file, not a folder; choose another destination")
+    if nearest is not None and not nearest.is_dir():
+        raise DestinationError(f"cannot create the folder {dest}: {nearest} is a file, not a "
+                               "folder; choose another destination")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DestinationError(f"cannot create the folder {dest} ({exc.strerror or exc}); "
+                               "choose another destination") from None
+    try:
+        fd, probe = create_temp(dest / "write-test")   # as fetch will create its files
+        os.close(fd)
+        probe.unlink()
+    except OSError as exc:
+        raise DestinationError(f"cannot write in {dest} ({exc.strerror or exc}); choose "
+                               "another destination or make it writable") from None
+    return dest
 
 
 def fetch(url, target, sha256, *, progress=True, timeout=30.0):
@@ -159,6 +198,9 @@ def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, ti
 
     Raises
     ------
+    DestinationError
+        Before anything is fetched, if ``dest`` cannot hold the files
+        (:func:`writable_folder`).
     DownloadError
         If some file could not be fetched from any mirror; the message
         lists every URL tried and what went wrong there.
@@ -167,11 +209,7 @@ def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, ti
         raise DownloadError(f"cannot download {name!r}; choose one of {tuple(MIRRORS)}")
     mirrors = tuple(MIRRORS[name] if mirrors is None else mirrors)
     checksums = dict(SHA256[name] if checksums is None else checksums)
-    dest = Path(cache_dir(name) if dest is None else dest).expanduser()
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DownloadError(f"cannot create {dest} ({exc.strerror or exc})") from None
+    dest = writable_folder(cache_dir(name) if dest is None else dest)
 
     for filename, sha256 in checksums.items():
         target = dest / filename

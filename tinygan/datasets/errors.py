@@ -17,3 +17,7 @@ class DatasetError(ValueError):
 
 class DownloadError(DatasetError):
     """A download failed: network error, truncated body or checksum mismatch."""
+
+
+class DestinationError(DownloadError):
+    """The folder to download into cannot hold the files; found before anything is fetched."""

@@ -51,22 +51,25 @@ class Mixture:
         """Number of components K."""
         return len(self.centres)
 
-    def sample(self, n, rng):
+    def sample(self, n, rng, dtype=np.float32):
         """Draw ``n`` points: a uniformly chosen centre plus Gaussian noise.
 
         Parameters
         ----------
         n : int
         rng : numpy.random.Generator
+        dtype : numpy dtype
+            Of the points returned.  They are worked out in float64 and rounded
+            once, so every dtype gets the same draws.
 
         Returns
         -------
         numpy.ndarray
-            (n, 2) float32.
+            (n, 2) of ``dtype``.
         """
         k = rng.integers(self.n_modes, size=n)
         noise = rng.standard_normal((n, 2))
-        return (self.centres[k] + self.std * noise).astype(np.float32)
+        return (self.centres[k] + self.std * noise).astype(dtype, copy=False)
 
     def nearest(self, points):
         """The closest centre to each point and the distance to it.
