@@ -5,7 +5,8 @@ discriminator updates, then one generator update).  Around it the loop:
 
 * logs the mean D loss, G loss, D(x), D(G(z)) and D accuracy (and, with
   InfoGAN's code, Q's cross-entropy ``q_loss``) of every ``log_every`` steps
-  into ``history.csv``, and shows the latest in a tqdm bar;
+  into ``history.csv``, and shows the latest in a tqdm bar (off a terminal: in a
+  plain line at every tenth of the run, see :mod:`tinygan.progress`);
 * every ``sample_every`` steps draws the generator's output for one *fixed*
   noise batch (so the frames are comparable) as a grid, or for 2-D data a
   scatter over the real mixture, and records its mean and spread;
@@ -44,6 +45,7 @@ from tinygan.feeds import make_feed
 from tinygan.files import atomic_write
 from tinygan.history import History
 from tinygan.optim import linear_decay
+from tinygan.progress import Lines, on_terminal
 from tinygan.signals import catch_signals
 from tinygan.registry import get_preset
 
@@ -80,7 +82,8 @@ class Trainer:
     config : TrainConfig
     callbacks : sequence of Callback
     progress : bool
-        Show the tqdm bar.
+        Show the progress: the tqdm bar if stderr is a terminal, else a plain
+        line at every tenth of the run.
     overwrite : bool
         Allow training into a directory that already holds a run (its
         pictures and checkpoint are replaced).
@@ -237,9 +240,7 @@ class Trainer:
                 self.save_checkpoint()         # a good checkpoint exists from the start
             for cb in self.callbacks:
                 cb.on_train_begin(self)
-            bar = tqdm(total=c.iterations, initial=self.iteration, disable=not self.progress,
-                       unit="it", dynamic_ncols=True, desc=f"{c.preset} {c.dataset}",
-                       file=sys.stderr)
+            bar = self._progress_bar()
             while self.iteration < c.iterations and not self._stop and not problem:
                 problem = self._iteration(bar)
             bar.close()
@@ -249,6 +250,18 @@ class Trainer:
         finished = self.iteration >= c.iterations
         status = "diverged" if problem else "done" if finished else self._stop or "done"
         return self._finish(status, problem)
+
+    def _progress_bar(self):
+        """A tqdm bar on a terminal; elsewhere plain lines (:class:`tinygan.progress.Lines`).
+
+        Both only display: the numbers of a run are the same with either, or with none.
+        """
+        c = self.config
+        if self.progress and not on_terminal(sys.stderr):
+            return Lines(c.iterations, self.iteration, self.echo)
+        return tqdm(total=c.iterations, initial=self.iteration, disable=not self.progress,
+                    unit="it", dynamic_ncols=True, desc=f"{c.preset} {c.dataset}",
+                    file=sys.stderr)
 
     def _iteration(self, bar) -> str | None:
         """One training step and its bookkeeping; returns what went wrong, if anything."""
