@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import io
 import os
 import re
 import socket
@@ -98,10 +99,31 @@ def test_default_destination_is_home_cache(server, tmp_path, monkeypatch):
     assert len(list(out.iterdir())) == 4
 
 
-def test_progress_bar_runs(server, tmp_path, capsys):
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as a tty does: tqdm draws its bar on it."""
+
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_runs_on_a_terminal(server, tmp_path, monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
     dl.download("mnist", dest=tmp_path, mirrors=[server.url("ok")], checksums=CHECKSUMS,
                 progress=True, timeout=5)
-    assert "train-images-idx3-ubyte.gz" in capsys.readouterr().err
+    shown = terminal.getvalue()
+    for name in FILES:
+        assert f"\r{name}: 100%" in shown
+    assert "bytes from" not in shown
+
+
+def test_off_a_terminal_each_file_gets_one_line(server, tmp_path, capsys):
+    dl.download("mnist", dest=tmp_path, mirrors=[server.url("missing"), server.url("ok")],
+                checksums=CHECKSUMS, progress=True, timeout=5)
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    assert err.splitlines() == [f"{tmp_path / name}: {len(data):,} bytes from "
+                                f"{server.url('ok')}, checksum ok" for name, data in FILES.items()]
 
 
 def test_404_falls_back_to_next_mirror(server, tmp_path):

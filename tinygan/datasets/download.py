@@ -25,6 +25,7 @@ from tqdm import tqdm
 from tinygan.datasets.errors import DestinationError, DownloadError
 from tinygan.datasets.mnist import SPLIT_FILES, cache_dir
 from tinygan.files import atomic_write, create_temp
+from tinygan.progress import on_terminal
 
 FILES = tuple(f"{base}.gz" for pair in SPLIT_FILES.values() for base in pair)
 
@@ -124,7 +125,8 @@ def fetch(url, target, sha256, *, progress=True, timeout=30.0):
     sha256 : str
         Expected hex digest.
     progress : bool
-        Show a tqdm progress bar on stderr.
+        Show a tqdm progress bar on stderr, if stderr is a terminal (elsewhere
+        its redraws would pile up in the log).
     timeout : float
         Seconds to wait for the connection or for any single read.
 
@@ -144,7 +146,8 @@ def fetch(url, target, sha256, *, progress=True, timeout=30.0):
                 total = int(length) if length and length.isdigit() else None
                 h, got = hashlib.sha256(), 0
                 with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                          desc=target.name, disable=not progress) as bar:
+                          desc=target.name, file=sys.stderr,
+                          disable=not (progress and on_terminal(sys.stderr))) as bar:
                     while chunk := response.read(_CHUNK):
                         out.write(chunk)
                         h.update(chunk)
@@ -187,7 +190,8 @@ def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, ti
         File name -> expected hex SHA-256; default ``SHA256[name]``. Only
         the files named here are downloaded.
     progress : bool
-        Show a progress bar per file.
+        Show a progress bar per file; if stderr is not a terminal, one line
+        per file instead, once it is in place.
     timeout : float
         Network timeout in seconds.
 
@@ -222,6 +226,9 @@ def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, ti
             url = base.rstrip("/") + "/" + filename
             try:
                 fetch(url, target, sha256, progress=progress, timeout=timeout)
+                if progress and not on_terminal(sys.stderr):   # no bar was drawn
+                    print(f"{target}: {target.stat().st_size:,} bytes from {base}, "
+                          "checksum ok", file=sys.stderr)
                 break
             except DownloadError as exc:
                 failures.append(f"  {url}: {exc}")
