@@ -36,8 +36,8 @@ class Lines:
 
         iteration   600 / 6,000 (10%): D 0.655 G 1.037 D(x) 0.49 D(G(z)) 0.41; 15 s, about 2 min left
 
-    Tenths of the run rather than every so many seconds: eleven lines at most
-    are read at a glance, and the same run writes the same lines on any machine.
+    Tenths of the run rather than every so many seconds: ten lines at most are
+    read at a glance, and a run writes them at the same iterations on any machine.
     A resumed run counts its tenths, its time and its rate from where it resumes,
     as the bar does.
 
