@@ -52,13 +52,21 @@ def test_new_file_gets_the_mode_open_would_give(tmp_path, umask, writer):
     assert mode(path) == 0o666 & ~umask == mode(tmp_path / "plain.dat") == 0o640
 
 
-def test_replaced_file_gets_the_new_file_mode(tmp_path, umask):
+@pytest.mark.parametrize("writer", ["atomic_write", "atomic_path"])
+@pytest.mark.parametrize("before", [0o600, 0o644])
+def test_replaced_file_keeps_its_permissions(tmp_path, umask, writer, before):
+    """A checkpoint the user made private (0600) stays private when a run rewrites it,
+    as an editor keeps a file's mode; the umask (027 here) applies to new files only."""
     path = tmp_path / "out.dat"
     path.write_bytes(b"old")
-    path.chmod(0o600)
-    with atomic_write(path) as f:
-        f.write(b"new")
-    assert path.read_bytes() == b"new" and mode(path) == 0o640
+    path.chmod(before)
+    if writer == "atomic_write":
+        with atomic_write(path) as f:
+            f.write(b"new")
+    else:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(b"new")
+    assert path.read_bytes() == b"new" and mode(path) == before
 
 
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])

@@ -9,7 +9,8 @@ one place:
 2. write it, then ``fsync`` it, so that after a crash the new name cannot
    point at data that never reached the disk;
 3. :func:`os.replace` it onto the target: the old file (if any) is swapped
-   for the new one in a single step;
+   for the new one in a single step, keeping the old file's permissions (a
+   checkpoint someone made private stays private);
 4. on *any* error -- a full disk, an exception in the caller, Ctrl-C --
    remove the temporary file and leave the target as it was.
 
@@ -67,6 +68,15 @@ def _fsync(path):
         os.close(fd)
 
 
+def _replace(tmp: Path, path: Path):
+    """Rename ``tmp`` onto ``path``; a file that was there leaves its permission bits."""
+    try:
+        os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+    except FileNotFoundError:   # a new file keeps the mode create_temp gave it
+        pass
+    os.replace(tmp, path)
+
+
 @contextmanager
 def atomic_path(path, suffix: str | None = None):
     """Yield a temporary path beside ``path``; on success, rename it onto ``path``.
@@ -94,7 +104,7 @@ def atomic_path(path, suffix: str | None = None):
     try:
         yield tmp
         _fsync(tmp)
-        os.replace(tmp, path)
+        _replace(tmp, path)
     except BaseException:   # BaseException: Ctrl-C mid-write must not leave the file behind
         tmp.unlink(missing_ok=True)
         raise
@@ -130,7 +140,7 @@ def atomic_write(path, mode: str = "wb", *, suffix: str = ".tmp", encoding=None,
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        _replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
