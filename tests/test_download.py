@@ -302,3 +302,27 @@ def test_the_cli_says_so_in_one_line_and_exits_2(tmp_path, no_network, capsys, c
     err = capsys.readouterr().err
     assert err.startswith("tinygan download: error: ") and err.count("\n") == 1, err
     assert message in err and "mirror" not in err
+
+
+def test_a_complete_copy_in_a_folder_that_takes_no_files_is_used(tmp_path, no_network,
+                                                                 monkeypatch):
+    """A read-only shared copy (a mount, another user's folder) that already holds every
+    file with the right checksum needs no write test; one missing file does."""
+    for name, data in FILES.items():
+        (tmp_path / name).write_bytes(data)
+
+    def read_only(dest):
+        raise DestinationError(f"cannot write in {dest} (Read-only file system)")
+    monkeypatch.setattr(dl, "writable_folder", read_only)   # as if mounted read-only
+    assert get(tmp_path, ["http://127.0.0.1:9/"]) == tmp_path
+    (tmp_path / next(iter(FILES))).unlink()
+    with pytest.raises(DestinationError, match="Read-only file system"):
+        get(tmp_path, ["http://127.0.0.1:9/"])
+
+
+def test_an_empty_destination_is_refused(no_network, capsys):
+    """``--dest "$UNSET"`` would otherwise download into the current folder."""
+    with pytest.raises(DestinationError, match="the destination is empty"):
+        get("", ["http://127.0.0.1:9/"])
+    assert main(["download", "mnist", "--dest", "", "--quiet"]) == 2
+    assert "the destination is empty" in capsys.readouterr().err

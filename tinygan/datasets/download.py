@@ -203,8 +203,8 @@ def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, ti
     Raises
     ------
     DestinationError
-        Before anything is fetched, if ``dest`` cannot hold the files
-        (:func:`writable_folder`).
+        Before anything is fetched, if ``dest`` is empty, or if a file must be
+        fetched and ``dest`` cannot hold it (:func:`writable_folder`).
     DownloadError
         If some file could not be fetched from any mirror; the message
         lists every URL tried and what went wrong there.
@@ -213,11 +213,18 @@ def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, ti
         raise DownloadError(f"cannot download {name!r}; choose one of {tuple(MIRRORS)}")
     mirrors = tuple(MIRRORS[name] if mirrors is None else mirrors)
     checksums = dict(SHA256[name] if checksums is None else checksums)
-    dest = writable_folder(cache_dir(name) if dest is None else dest)
+    if dest is not None and not str(dest).strip():   # Path("") would be "." -- more likely
+        raise DestinationError("the destination is empty; name a folder (or leave --dest out "
+                               "for the default)")          # an unset shell variable than a choice
+    dest = Path(cache_dir(name) if dest is None else dest).expanduser()
+    present = {f for f, sha in checksums.items()
+               if (dest / f).is_file() and sha256_of(dest / f) == sha}
+    if len(present) < len(checksums):   # something to fetch: the folder must take files
+        dest = writable_folder(dest)    # (a read-only copy that is complete is fine)
 
     for filename, sha256 in checksums.items():
         target = dest / filename
-        if target.is_file() and sha256_of(target) == sha256:
+        if filename in present:
             if progress:
                 print(f"{target}: already present, checksum ok", file=sys.stderr)
             continue
