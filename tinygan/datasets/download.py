@@ -213,9 +213,10 @@ def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, ti
         raise DownloadError(f"cannot download {name!r}; choose one of {tuple(MIRRORS)}")
     mirrors = tuple(MIRRORS[name] if mirrors is None else mirrors)
     checksums = dict(SHA256[name] if checksums is None else checksums)
-    if dest is not None and not str(dest).strip():   # Path("") would be "." -- more likely
+    # Path("") is ".": an empty destination is more likely an unset shell variable than a choice
+    if dest is not None and not str(dest).strip():
         raise DestinationError("the destination is empty; name a folder (or leave --dest out "
-                               "for the default)")          # an unset shell variable than a choice
+                               "for the default)")
     dest = Path(cache_dir(name) if dest is None else dest).expanduser()
     present = {f for f, sha in checksums.items()
                if (dest / f).is_file() and sha256_of(dest / f) == sha}
