@@ -121,6 +121,14 @@ def test_default_out_dir_is_never_overwritten(tmp_path, monkeypatch, capsys):
      "G's step, but preset mixture-mlp's D has none; drop --d-eval-in-g-step"),
     (["--d-dropout", "0", "--d-eval-in-g-step"], "but D has none here (--d-dropout 0); add "
      "--d-dropout P (0 < P < 1) or drop --d-eval-in-g-step"),
+    # every recipe option spelled out: the command line still knows which were given
+    (["--batch-size", "64", "--lr", "2e-4", "--beta1", "0.5", "--beta2", "0.999", "--d-steps",
+      "1", "--label-smoothing", "0", "--no-d-half-batch", "--no-feature-matching", "--lr-decay",
+      "1", "--g-batch-scale", "1", "--no-d-eval-in-g-step", "--codes", "0", "--info-weight", "5",
+      "--ema", "0", "--pack", "1", "--no-minibatch-std", "--d-dropout", "0", "--iterations", "2"],
+     "this run has no code (--codes 0)"),
+    (["--codes", "0", "--feature-matching", "--loss", "non-saturating"],
+     "--loss non-saturating does nothing with --feature-matching"),
     (["--feature-matching", "--codes", "0", "--loss", "minimax"], "--loss minimax does nothing "
      "with --feature-matching"),
 ])

@@ -3,8 +3,9 @@
 ``TrainConfig`` is what ``tinygan train`` builds from its options, what the
 checkpoint stores, and what a resumed run is rebuilt from.  ``validate()``
 checks every value up front, so a bad option is reported in one clear line
-before any data is loaded or any file is written -- and so is an option that
-would do nothing in the run it was given to (``--info-weight`` without a code).
+before any data is loaded or any file is written; ``resolved()`` also refuses
+an option that would do nothing in the run it was given to (``--info-weight``
+without a code).
 """
 
 from __future__ import annotations
@@ -75,13 +76,20 @@ class TrainConfig:
     extra: dict = field(default_factory=dict)  # settings owned by callbacks (plug-ins)
 
     # -- defaults and checks ---------------------------------------------------------
-    def resolved(self) -> TrainConfig:
+    def resolved(self, given=None) -> TrainConfig:
         """A copy with every ``None`` replaced by its default, validated.
 
         An option the user gave that would do nothing here is refused too
         (:meth:`_refuse_no_effect`).
+
+        Parameters
+        ----------
+        given : iterable of str, optional
+            The names of the settings the user gave.  ``tinygan train`` passes
+            the options on its command line, so it knows exactly.  Without it
+            they are inferred from the values (:meth:`_given`).
         """
-        given = self._given()
+        given = self._given() if given is None else set(given)
         c = dataclasses.replace(self, extra=dict(self.extra))
         if c.dataset not in DATASETS:
             raise ConfigError(f"unknown dataset {c.dataset!r}; choose one of {', '.join(DATASETS)}")
@@ -106,12 +114,16 @@ class TrainConfig:
         return c
 
     def _given(self) -> set[str]:
-        """The recipe settings the user gave: those not ``None`` ("the recipe's value").
+        """The recipe settings the user gave, inferred: those not ``None`` ("the recipe's
+        value"), and ``loss`` when it is not the default.
 
         A config with none left ``None`` has been resolved already, or read back
         from config.json or a checkpoint: its values no longer tell which ones
         the user gave (info_weight is stored beside codes 0, say), and those were
-        checked when the run was started.  So it gives nothing to check again.
+        checked when the run was started.  So it gives nothing to check again --
+        which also skips the check for a config built in code with every recipe
+        setting spelled out; the command line names its options instead
+        (``resolved(given=...)``).
         """
         given = {name for name in FALLBACK if getattr(self, name) is not None}
         if given == set(FALLBACK):

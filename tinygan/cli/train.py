@@ -131,7 +131,7 @@ def run(args) -> int:
                                      overwrite=args.overwrite)
             trainer.callbacks = make_callbacks(trainer.config)
         else:
-            config = TrainConfig(**given).resolved()
+            config = TrainConfig(**given).resolved(given=given)
             if "out" not in given and not args.overwrite:
                 config.out = _free_dir(config.out, say)
             trainer = Trainer(config, callbacks=make_callbacks(config), progress=not args.quiet,
