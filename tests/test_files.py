@@ -69,6 +69,28 @@ def test_replaced_file_keeps_its_permissions(tmp_path, umask, writer, before):
     assert path.read_bytes() == b"new" and mode(path) == before
 
 
+def test_only_permission_bits_are_kept_and_a_symlink_is_replaced_as_a_name(tmp_path, umask):
+    setuid = tmp_path / "tool"
+    setuid.write_bytes(b"old")
+    setuid.chmod(0o4755)
+    with atomic_write(setuid) as f:
+        f.write(b"new")
+    assert mode(setuid) == 0o755                     # no set-user-ID on new contents
+    target, link = tmp_path / "target.dat", tmp_path / "link.dat"
+    target.write_bytes(b"old")
+    target.chmod(0o600)
+    link.symlink_to(target)
+    with atomic_write(link) as f:
+        f.write(b"new")
+    assert not link.is_symlink() and link.read_bytes() == b"new" and mode(link) == 0o640
+    assert target.read_bytes() == b"old" and mode(target) == 0o600
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)                            # stat() fails on it: still written
+    with atomic_write(loop) as f:
+        f.write(b"new")
+    assert loop.read_bytes() == b"new"
+
+
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
 @pytest.mark.parametrize("writer", ["atomic_write", "atomic_path"])
 def test_error_in_the_block_keeps_the_old_file_and_no_temp(tmp_path, writer, error):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -69,10 +70,20 @@ def _fsync(path):
 
 
 def _replace(tmp: Path, path: Path):
-    """Rename ``tmp`` onto ``path``; a file that was there leaves its permission bits."""
+    """Rename ``tmp`` onto ``path``; a regular file that was there leaves its permissions.
+
+    Only the read/write/execute bits are kept, never set-user-ID and the like
+    on new contents.  The owner is not kept: the new file belongs to whoever
+    writes it (root rewriting another user's 0600 file leaves a 0600 file of
+    root's).  A symbolic link is itself replaced by the new file (the rename
+    acts on the name; the link's target is left alone), which gets the mode
+    of a new file.
+    """
     try:
-        os.chmod(tmp, os.stat(path).st_mode & 0o7777)
-    except FileNotFoundError:   # a new file keeps the mode create_temp gave it
+        st = os.lstat(path)
+        if stat.S_ISREG(st.st_mode):
+            os.chmod(tmp, stat.S_IMODE(st.st_mode) & 0o777)
+    except OSError:   # nothing there (a new file), or unreadable: the new-file mode stays
         pass
     os.replace(tmp, path)
 
