@@ -90,7 +90,7 @@ save_figure(fig, "14_circling.png")
 #
 # $$r_t = \frac{1-\beta}{1-\beta^t}$$
 #
-# of the way to $p$: $r_1 = 1$ (the shadow becomes the first trained weights),
+# of the way to $p$: $r_1 = 1$ (the shadow becomes the first trained weights, to rounding),
 # and $r_t \to 1-\beta$ once $\beta^t$ is small. The shadow is then exactly
 # the normalised weighted mean of the weights after steps $1..t$, and the
 # initial weights have no share at all.

@@ -14,7 +14,7 @@ After the t-th step (t = 1, 2, ...), for each parameter p and its shadow s::
 
 Once decay^t is small, r_t = 1 - decay and this is the textbook average
 ``s <- decay * s + (1 - decay) * p``.  The early steps take larger steps
-(r_1 = 1: the shadow *is* the first trained weights), for the reason Adam
+(r_1 = 1: the shadow becomes the first trained weights), for the reason Adam
 divides its moments by ``1 - beta^t``: the unrolled shadow is then exactly the
 weighted mean of the weights after steps 1..t, step k weighing in
 proportion to ``decay^(t-k)``.  Without the correction the shadow starts at
@@ -45,6 +45,8 @@ import numpy as np
 
 from tinygan.kernels import ArrayGroup, ema_update_all
 from tinygan.state import load_arrays
+
+COUNT = "updates"   # the update count's name in a state dict (parameters are "<i>.<name>")
 
 
 class WeightAverage:
@@ -149,5 +151,3 @@ class WeightAverage:
                     "weight average")
         self.updates = None if count is None else int(count)
 
-
-COUNT = "updates"   # the count's name in a state dict (parameter names are "<i>.<name>")

@@ -34,7 +34,7 @@ class Lines:
     at every tenth of the iterations this call of ``fit`` runs and one at
     the end::
 
-        iteration   600 / 6,000 (10%): D 0.655 G 1.037 D(x) 0.49 D(G(z)) 0.41; 15 s, about 2 min left
+        iteration   600 / 6,000 (10%): D 0.655 G 1.037 D(x) 0.49 D(G(z)) 0.41; 15 s, about 2 min 17 s left
 
     Tenths of the run rather than every so many seconds: ten lines at most are
     read at a glance, and a run writes them at the same iterations on any machine.

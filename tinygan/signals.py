@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
+
+from tinygan.progress import on_terminal
 
 
 class catch_signals:
@@ -20,7 +23,10 @@ class catch_signals:
     def _handle(self, signum, frame):
         name = signal.Signals(signum).name
         self.trainer._stop = name
-        self.trainer.echo(f"\n{name} received: saving a checkpoint after this step "
+        # On a terminal the message starts a line of its own, after the bar and the "^C"
+        # echoed into it; in a log that newline would only leave an empty line.
+        lead = "\n" if on_terminal(sys.stderr) else ""
+        self.trainer.echo(f"{lead}{name} received: saving a checkpoint after this step "
                           "(send it again to abort at once)")
         for sig, old in self.saved.items():
             signal.signal(sig, old)
