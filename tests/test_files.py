@@ -28,6 +28,16 @@ def mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+def write_with(writer, path, data: bytes):
+    """Write ``data`` to ``path`` through ``atomic_write`` or ``atomic_path``, by name."""
+    if writer == "atomic_write":
+        with atomic_write(path) as f:
+            f.write(data)
+    else:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+
+
 def test_atomic_write_binary_and_text(tmp_path):
     with atomic_write(tmp_path / "a.bin") as f:
         f.write(b"\x00\x01")
@@ -41,12 +51,7 @@ def test_atomic_write_binary_and_text(tmp_path):
 @pytest.mark.parametrize("writer", ["atomic_write", "atomic_path"])
 def test_new_file_gets_the_mode_open_would_give(tmp_path, umask, writer):
     path = tmp_path / "out.dat"
-    if writer == "atomic_write":
-        with atomic_write(path) as f:
-            f.write(b"data")
-    else:
-        with atomic_path(path) as tmp:
-            tmp.write_bytes(b"data")
+    write_with(writer, path, b"data")
     with open(tmp_path / "plain.dat", "w"):   # the reference: an ordinary new file
         pass
     assert mode(path) == 0o666 & ~umask == mode(tmp_path / "plain.dat") == 0o640
@@ -60,12 +65,7 @@ def test_replaced_file_keeps_its_permissions(tmp_path, umask, writer, before):
     path = tmp_path / "out.dat"
     path.write_bytes(b"old")
     path.chmod(before)
-    if writer == "atomic_write":
-        with atomic_write(path) as f:
-            f.write(b"new")
-    else:
-        with atomic_path(path) as tmp:
-            tmp.write_bytes(b"new")
+    write_with(writer, path, b"new")
     assert path.read_bytes() == b"new" and mode(path) == before
 
 
