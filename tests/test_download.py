@@ -326,3 +326,21 @@ def test_an_empty_destination_is_refused(no_network, capsys):
         get("", ["http://127.0.0.1:9/"])
     assert main(["download", "mnist", "--dest", "", "--quiet"]) == 2
     assert "the destination is empty" in capsys.readouterr().err
+
+
+def test_a_broken_symbolic_link_is_named(tmp_path, no_network):
+    link = tmp_path / "data"
+    link.symlink_to(tmp_path / "gone")
+    with pytest.raises(DestinationError, match=re.escape(
+            f"{link} is a symbolic link to {tmp_path / 'gone'}, which does not exist")):
+        get(link / "mnist", ["http://127.0.0.1:9/"])
+    assert not (tmp_path / "gone").exists()
+
+
+def test_the_modules_own_main_exits_2_for_a_bad_destination(tmp_path, monkeypatch, capsys,
+                                                              no_network):
+    a_file = tmp_path / "a-file"
+    a_file.write_bytes(b"")
+    monkeypatch.setattr(dl, "cache_dir", lambda name: a_file)
+    assert dl.main(["mnist"]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err

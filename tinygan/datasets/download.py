@@ -91,6 +91,11 @@ def writable_folder(dest) -> Path:
         created or written in; the message says which.
     """
     dest = Path(dest).expanduser()
+    # A link to nothing "exists" for mkdir but not for os.path.exists: name it.
+    broken = next((p for p in (dest, *dest.parents) if p.is_symlink() and not p.exists()), None)
+    if broken is not None:
+        raise DestinationError(f"{broken} is a symbolic link to {os.readlink(broken)}, which "
+                               "does not exist; create that folder or choose another destination")
     # The nearest folder that exists must be one: mkdir would only say "File exists".
     nearest = next((p for p in (dest, *dest.parents) if os.path.exists(p)), None)
     if nearest == dest and not dest.is_dir():
@@ -256,7 +261,7 @@ def main(argv=None):
         path = download(argv[0])
     except DownloadError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, DestinationError) else 1   # bad input, as the CLI says
     print(f"{argv[0]} is in {path}")
     return 0
 
