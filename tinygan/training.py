@@ -246,9 +246,10 @@ class Trainer:
             bar.close()
             if self._stop and not problem and self.saved_iteration != self.iteration:
                 problem = self._checkpoint_if_finite()
-        # a signal during the last step stops nothing: the run is complete
+        # a signal during the last step stops nothing: the run is complete (otherwise the
+        # loop ended early without a problem, so a signal stopped it)
         finished = self.iteration >= c.iterations
-        status = "diverged" if problem else "done" if finished else self._stop or "done"
+        status = "diverged" if problem else "done" if finished else self._stop
         return self._finish(status, problem)
 
     def _progress_bar(self):

@@ -91,13 +91,16 @@ def writable_folder(dest) -> Path:
         created or written in; the message says which.
     """
     dest = Path(dest).expanduser()
-    # A link to nothing "exists" for mkdir but not for os.path.exists: name it.
-    broken = next((p for p in (dest, *dest.parents) if p.is_symlink() and not p.exists()), None)
-    if broken is not None:
-        raise DestinationError(f"{broken} is a symbolic link to {os.readlink(broken)}, which "
-                               "does not exist; create that folder or choose another destination")
-    # The nearest folder that exists must be one: mkdir would only say "File exists".
-    nearest = next((p for p in (dest, *dest.parents) if os.path.exists(p)), None)
+    # Walk up to the nearest path that exists, which must be a folder: mkdir would only
+    # say "File exists" -- also for a link to nothing on the way, so name that too.
+    nearest = None
+    for p in (dest, *dest.parents):
+        if os.path.exists(p):
+            nearest = p
+            break
+        if p.is_symlink():
+            raise DestinationError(f"{p} is a symbolic link to {os.readlink(p)}, which does "
+                                   "not exist; create that folder or choose another destination")
     if nearest == dest and not dest.is_dir():
         raise DestinationError(f"{dest} is a file, not a folder; choose another destination")
     if nearest is not None and not nearest.is_dir():
