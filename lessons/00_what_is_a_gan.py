@@ -49,8 +49,9 @@
 #    fakes, take one step that increases $V$ w.r.t. $D$'s weights
 #    (`GAN.d_step` in `tinygan/gan.py`).
 # 2. *Phase 2, train $G$*: draw fresh noise, take one step that decreases $V$
-#    w.r.t. $G$'s weights, the gradient flowing *through* $D$ without changing it
-#    (`GAN.g_step` in `tinygan/gan.py`).
+#    w.r.t. $G$'s weights (in practice a stand-in with the same aim and stronger
+#    early gradients, lesson 03), the gradient flowing *through* $D$ without
+#    changing it (`GAN.g_step` in `tinygan/gan.py`).
 #
 # `GAN.train_step` does exactly these two phases. Lessons 01–05 build every
 # piece needed to compute those gradients by hand; lessons 06–08 follow them

@@ -221,6 +221,8 @@ layers = {"Dense": Dense(6, 4, rng=5, dtype=np.float64), "LeakyReLU": LeakyReLU(
 for name, layer in layers.items():
     for p in layer.params.values():              # non-trivial parameters: no term can hide
         p[...] = rng.normal(0.5, 0.7, size=p.shape)
+    for key, b in layer.buffers.items():         # and running statistics (eval mode uses them)
+        b[...] = rng.uniform(0.5, 2.0, size=b.shape) if "var" in key else rng.normal(size=b.shape)
     errs = check_layer(layer, x_bug, rng=6)
     print(f"{name:18s}", ", ".join(f"{k} {v:.1e}" for k, v in errs.items()))
     assert max(errs.values()) < 1e-6, name
@@ -235,7 +237,10 @@ for name, layer in layers.items():
 # 4. Relative error, bounded: $< 10^{-7}$ (a BatchNorm $dx$, a difference of
 #    nearly equal terms, $< 10^{-6}$).
 #
-# `tinygan.gradcheck.check_layer` and `check_function` implement all four, and
-# every test in `tests/test_layers.py`, `tests/test_losses.py` and
-# `tests/test_gan.py` uses them. **Next:** lesson 06 puts the pieces together
-# in the discriminator's training step.
+# `tinygan.gradcheck.check_layer` does 1, 2 and 4 for a layer; 3 is the
+# caller's part (it chooses the parameters and the input). The layer tests in
+# `tests/test_layers.py` and `tests/test_conv_layers.py` call it on layers
+# with random parameters; the loss and GAN tests (`tests/test_losses.py`,
+# `tests/test_gan.py`) use `numerical_grad` directly, each on a random $R$ or
+# a scalar loss. **Next:** lesson 06 puts the pieces together in the
+# discriminator's training step.

@@ -201,7 +201,7 @@ save_figure(fig, "08_ring_over_time.png")
 # high-quality samples and the number of modes covered rise, fall back and rise
 # again. A snapshot taken at an arbitrary step can be clearly worse than an
 # earlier one, which is why `tinygan train --eval-every` keeps the *best*
-# checkpoint, not only the last (issue 6, lesson 12).
+# checkpoint, not only the last (lesson 12).
 
 # %%
 fall = np.maximum.accumulate(hq_) - hq_      # how far below the best so far

@@ -232,7 +232,8 @@ save_figure(fig, "09_mnist_pixel_stats.png")
 # found a kind of sample $D$ accepts and draws little else. It also explains the
 # dark pixels above: real 1s have pixel mean 0.078, and real digits mixed in
 # $G$'s class proportions have mean 0.093, not 0.131. Lesson 12 measures
-# collapse properly and issue 6's remedies reduce it.
+# collapse properly; lesson 10 and the README's Quality section show remedies
+# that reduce it.
 
 # %%
 reference = real_reference("mnist-embedded")

@@ -251,7 +251,7 @@ assert dx_plain > 0.95 and dx_smooth < 0.85
 # second half of the run. For comparison, the PacGAN paper's vanilla GAN covers
 # 6.3/8 ring and 17.3/25 grid modes, PacGAN4 7.8 and 24.8 (their networks and
 # budgets). One seed and a short budget say little about which remedy is best:
-# `benchmarks/quality.py` measures the means over 5 seeds (issue 6). Quick mode's
+# `benchmarks/quality.py` measures the means over 5 seeds (README, Quality). Quick mode's
 # 100 steps show only that the runs work; its numbers are not a ranking.
 
 # %%
@@ -301,7 +301,8 @@ save_figure(fig, "10_remedies.png")
 # * **Mode collapse** is invisible sample by sample; count modes and compare
 #   their shares (reverse KL). Packing makes it visible to $D$ itself: against
 #   a half-collapsed generator, the best single-sample $D$ is 75% accurate, a
-#   $D$ judging packs of 4 reaches about 97%.
+#   $D$ judging packs of 4 can reach 97% (the trained one above: about 96% in
+#   full mode, 93% in quick mode).
 # * **Label smoothing** caps $D(x)$ at $1 - s$; **k discriminator steps** keep
 #   $D$ near its best response (lower $L_D$) at $k$ times the discriminator cost.
 # * Which remedy buys most is an empirical question, answered with several

@@ -204,4 +204,4 @@ save_figure(fig, "12_frechet_vs_noise.png")
 #   real-vs-real floor computed with the same classifier and sample sizes.
 # * All of these are in `tinygan.metrics`; `tinygan evaluate RUN_DIR` prints
 #   them for a trained run, and `benchmarks/quality.py` holds tinygan's
-#   recipes to the targets of issue 6.
+#   recipes to the targets in the README's Quality section.

@@ -18,3 +18,15 @@ def report(layer, errors, tol=TOL):
     """Print every relative error, then bound the largest."""
     print(f"{layer!r}: " + ", ".join(f"{k} {v:.1e}" for k, v in errors.items()))
     assert max(errors.values()) < tol, errors
+
+
+def off_defaults(*nets, seed=0):
+    """Move every bias, gamma and beta of ``nets`` off its default (0, 1, 0), so a
+    backward that drops one of them cannot pass a gradient check.  Weights keep their
+    Glorot initialisation (large ones would saturate a sigmoid or tanh)."""
+    rng = np.random.default_rng(seed)
+    for net in nets:
+        for p in net.parameters():
+            if p.name.endswith((".b", "gamma", "beta")):
+                p.value[...] = rng.normal(0.5, 0.5, size=p.value.shape)
+    return nets if len(nets) > 1 else nets[0]

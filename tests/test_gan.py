@@ -1,6 +1,7 @@
 """The two phases against finite differences, what each leaves untouched, and learning."""
 
 import numpy as np
+from _layer_checks import off_defaults
 import pytest
 
 from tinygan import GAN, Sequential
@@ -28,12 +29,7 @@ def _nets(seed=0, codes=0):
                    BatchNorm(8, dtype=F64), Dense(8, 5, rng=seed + 1, dtype=F64), Tanh())
     D = Sequential(Dense(5, 7, rng=seed + 2, dtype=F64), LeakyReLU(0.2), BatchNorm(7, dtype=F64),
                    Dense(7, 1 + codes, rng=seed + 3, dtype=F64))
-    rng = np.random.default_rng(seed + 4)
-    for net in (G, D):
-        for p in net.parameters():  # non-trivial gammas and betas
-            if p.name.endswith(("gamma", "beta")):
-                p.value[...] = rng.normal(0.5, 0.5, size=p.value.shape)
-    return G, D
+    return off_defaults(G, D, seed=seed + 4)
 
 
 def _snapshot(net):
@@ -91,9 +87,9 @@ def test_g_step_with_d_in_eval_mode_follows_the_gradient_of_the_whole_d(backend)
     G, _ = _nets(seed=20)
     D = Sequential(Dense(5, 7, rng=22, dtype=F64), LeakyReLU(0.2), Dropout(0.5, rng=23),
                    BatchNorm(7, dtype=F64), Dense(7, 1, rng=24, dtype=F64))
+    off_defaults(D, seed=25)
     D.layers[3].buffers["running_mean"][...] = 0.3   # eval mode must use these, not batch stats
     D.layers[3].buffers["running_var"][...] = 2.0
-    D.layers[2].train(False)                         # a layer already in eval mode stays so
     z = np.random.default_rng(3).normal(size=(6, 3))
 
     def g_loss():  # the loss with D in eval mode: deterministic, so finite differences work
@@ -105,7 +101,6 @@ def test_g_step_with_d_in_eval_mode_follows_the_gradient_of_the_whole_d(backend)
         GAN(G, D, latent_dim=3, g_optimizer=rec, rng=0, **kwargs).g_step(z)
         return rec.seen
 
-    D.layers[2].train(True)
     dropout_state = D.layers[2].rng.bit_generator.state
     seen = recorded(d_eval_in_g_step=True)
     assert D.layers[2].rng.bit_generator.state == dropout_state   # no mask was drawn

@@ -50,8 +50,10 @@ def test_discriminator_loss_is_the_mean_of_both_halves(backend):
     loss, d_real, d_fake = discriminator_loss(lr, lf, label_smoothing=0.1)
     assert loss == pytest.approx(0.5 * (bce(lr, 0.9)[0] + bce(lf, 0.0)[0]))
     f = lambda: discriminator_loss(lr, lf, label_smoothing=0.1)[0]  # noqa: E731
-    assert rel_error(d_real, numerical_grad(f, lr)) < 1e-6
-    assert rel_error(d_fake, numerical_grad(f, lf)) < 1e-6
+    errs = {"real": rel_error(d_real, numerical_grad(f, lr)),
+            "fake": rel_error(d_fake, numerical_grad(f, lf))}
+    print(errs)
+    assert max(errs.values()) < 1e-6
 
 
 @pytest.mark.parametrize("kind", ["non-saturating", "minimax"])

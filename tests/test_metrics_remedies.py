@@ -1,6 +1,7 @@
 """Remedies for mode collapse (pack, minibatch std, feature matching): gradients, side effects."""
 
 import numpy as np
+from _layer_checks import off_defaults
 import pytest
 
 from tinygan import GAN, Sequential
@@ -29,12 +30,7 @@ def nets(pack=1, mbstd=False, seed=0):
         [Dense(d_in, 7, rng=seed + 2, dtype=F64)]
     D = Sequential(*first, LeakyReLU(0.2), BatchNorm(7, dtype=F64), Dense(7, 6, rng=seed + 4,
                    dtype=F64), LeakyReLU(0.2), Dense(6, 1, rng=seed + 3, dtype=F64))
-    rng = np.random.default_rng(seed + 5)
-    for net in (G, D):
-        for p in net.parameters():
-            if p.name.endswith(("gamma", "beta")):
-                p.value[...] = rng.normal(0.5, 0.5, size=p.value.shape)
-    return G, D
+    return off_defaults(G, D, seed=seed + 5)
 
 
 def data(n=8, seed=1):

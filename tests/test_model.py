@@ -1,17 +1,19 @@
 """Sequential: the stack, its switches, its summary and its saved state."""
 
 import numpy as np
+from _layer_checks import off_defaults
 import pytest
 
 from tinygan import Sequential
-from tinygan.gradcheck import numerical_grad, rel_error
+from tinygan.gradcheck import numerical_grad, rel_error_norm
 from tinygan.layers import BatchNorm, Conv2D, Dense, Flatten, LeakyReLU, Sigmoid
 from tinygan.presets import mnist_mlp, toy_mlp
 
 
 def _small(dtype=np.float64, seed=0):
-    return Sequential(Dense(4, 6, rng=seed, dtype=dtype), LeakyReLU(0.2),
-                      BatchNorm(6, dtype=dtype), Dense(6, 3, rng=seed + 1, dtype=dtype), Sigmoid())
+    return off_defaults(Sequential(Dense(4, 6, rng=seed, dtype=dtype), LeakyReLU(0.2),
+                                   BatchNorm(6, dtype=dtype), Dense(6, 3, rng=seed + 1, dtype=dtype),
+                                   Sigmoid()), seed=seed + 2)
 
 
 def test_sequential_backward_matches_finite_differences(backend):
@@ -25,11 +27,14 @@ def test_sequential_backward_matches_finite_differences(backend):
     net.zero_grad()
     net.forward(x)
     net.backward(R)
-    errs = {"x": rel_error(dx, numerical_grad(f, x))}
-    errs.update({p.name: rel_error(p.grad.copy(), numerical_grad(f, p.value))
+    # Whole-array relative errors: a unit whose batch sits on one side of LeakyReLU has a
+    # bias gradient of exactly 0 (BatchNorm cancels the shift), which central differences
+    # give as ~1e-10, 100% off element-wise but nothing against the array's size.
+    errs = {"x": rel_error_norm(dx, numerical_grad(f, x))}
+    errs.update({p.name: rel_error_norm(p.grad, numerical_grad(f, p.value))
                  for p in net.parameters()})
-    print(errs)
-    assert max(errs.values()) < 1e-6
+    print({k: f"{v:.1e}" for k, v in errs.items()})
+    assert max(errs.values()) < 1e-7
 
 
 def test_mnist_mlp_summary_counts_like_keras():

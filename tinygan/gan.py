@@ -10,7 +10,9 @@ Phase 2, ``g_step`` -- the generator learns *through* a frozen discriminator::
 
     fake = G(z);  L_G = -log D(fake)   (or log(1 - D(fake)), the minimax form)
     backward through D computing only dL/d(fake) -- no weight gradients for D
-    backward through G; G's optimizer steps.  D is bit-for-bit unchanged.
+    backward through G; G's optimizer steps.  D's weights, statistics and
+    optimizer state are bit-for-bit unchanged (only a Dropout layer's random
+    generator moves on, when D runs in training mode).
 
 Which BatchNorm mode does G use for the fakes of phase 1?  Training mode (batch
 statistics), the same computation phase 2 will differentiate, so D learns to

@@ -103,8 +103,9 @@ class Adam(Optimizer):
     """Adam (Kingma and Ba, 2015) with bias correction by step count.
 
     Defaults are the DCGAN settings the seed tutorials use: ``lr=2e-4``,
-    ``beta1=0.5``.  The first step moves every parameter by ``lr * sign(g)``:
-    after bias correction ``m_hat = g`` and ``sqrt(v_hat) = |g|``.
+    ``beta1=0.5``.  The first step moves every parameter by about ``lr * sign(g)``:
+    after bias correction ``m_hat = g`` and ``sqrt(v_hat) = |g|`` (exactly
+    ``lr * g / (|g| + eps)``, so a gradient near ``eps`` moves less).
     """
 
     def __init__(self, params, lr: float = 2e-4, beta1: float = 0.5, beta2: float = 0.999,

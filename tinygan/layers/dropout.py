@@ -22,7 +22,9 @@ class Dropout(Layer):
     Dropout has no parameters, so ``trainable`` changes nothing here: a frozen
     Dropout in training mode still drops.  That matters in phase 2 of a GAN:
     Keras's combined model runs the frozen discriminator in training mode, so
-    the generator is trained against a D *with* dropout -- and so is it here.
+    the generator is trained against a D *with* dropout -- and so is it here
+    by default; ``GAN(d_eval_in_g_step=True)`` (the MNIST recipe) runs D in
+    eval mode for G's step instead.
 
     Parameters
     ----------
