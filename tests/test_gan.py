@@ -297,7 +297,10 @@ def test_bad_gan_settings_are_rejected():
     G, D = toy_mlp(rng=0)
     for kwargs, msg in [({"loss": "hinge"}, "unknown loss 'hinge'"),
                         ({"noise": "cauchy"}, "unknown noise 'cauchy'"),
-                        ({"d_steps": 0}, "d_steps must be at least 1"),
+                        ({"d_steps": 0}, "d_steps must be a positive integer"),
+                        ({"d_steps": 1.5}, "d_steps must be a positive integer"),
+                        ({"latent_dim": 0}, "latent_dim must be a positive integer"),
+                        ({"latent_dim": 2.5}, "latent_dim must be a positive integer"),
                         ({"label_smoothing": -0.1}, "label_smoothing"),
                         ({"g_batch_scale": 0}, "g_batch_scale must be a positive integer"),
                         ({"g_batch_scale": 1.5}, "g_batch_scale must be a positive integer"),
@@ -306,8 +309,11 @@ def test_bad_gan_settings_are_rejected():
                         ({"codes": 4, "feature_matching": True}, "feature_matching"),
                         ({"codes": 4, "info_weight": 0.0}, "info_weight must be positive")]:
         with pytest.raises(ValueError, match=msg):
-            GAN(G, D, latent_dim=2, **kwargs)
+            GAN(G, D, **{"latent_dim": 2, **kwargs})
     gan = GAN(G, D, latent_dim=2, rng=0)
+    for n in (0, -1, 2.5):   # numpy's "negative dimensions" or a silent truncation before
+        with pytest.raises(ValueError, match="number of samples must be a positive integer"):
+            gan.sample(n)
     with pytest.raises(ValueError, match=r"Dense\(2 -> 128\).*expected input of shape \(batch, 2\)"):
         gan.d_step(np.zeros((4, 3), np.float32))
 

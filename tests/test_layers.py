@@ -124,6 +124,15 @@ def test_dense_rejects_wrong_shape_naming_layer(bad):
         Dense(3, 2).forward(bad)
 
 
+def test_layers_refuse_dtypes_the_kernels_do_not_take_and_a_slope_that_is_not_finite():
+    with pytest.raises(ValueError, match="Dense: dtype int32 is not supported; use float32"):
+        Dense(3, 2, dtype=np.int32)    # would silently truncate every weight to 0
+    with pytest.raises(ValueError, match="BatchNorm: dtype float16 is not supported"):
+        BatchNorm(3, dtype=np.float16)
+    with pytest.raises(ValueError, match="LeakyReLU: alpha must be a finite number"):
+        LeakyReLU(float("nan"))
+
+
 def test_batchnorm_rejects_wrong_width_and_single_sample_training():
     with pytest.raises(ValueError, match=r"BatchNorm\(4\).*\(batch, 4\).*\(8, 3\)"):
         BatchNorm(4).forward(np.zeros((8, 3), np.float32))

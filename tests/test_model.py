@@ -48,6 +48,11 @@ def test_mnist_mlp_summary_counts_like_keras():
         assert "Trainable params: 0" in D.summary(print_fn=None)
 
 
+def test_an_empty_sequential_is_refused():
+    with pytest.raises(ValueError, match="Sequential needs at least one layer"):
+        Sequential()
+
+
 def test_train_eval_and_trainable_switches_reach_every_layer():
     net = _small()
     net.eval()

@@ -110,8 +110,11 @@ class GAN:
             raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(GENERATOR_LOSSES)}")
         if noise not in NOISES:
             raise ValueError(f"unknown noise {noise!r}: choose one of {', '.join(NOISES)}")
-        if int(d_steps) < 1:
-            raise ValueError(f"d_steps must be at least 1, got {d_steps}")
+        if int(d_steps) != d_steps or d_steps < 1:
+            raise ValueError(f"d_steps must be a positive integer (D steps per G step), got {d_steps!r}")
+        if int(latent_dim) != latent_dim or latent_dim < 1:
+            raise ValueError(f"latent_dim must be a positive integer (the length of z), "
+                             f"got {latent_dim!r}")
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
         self.generator, self.discriminator = generator, discriminator
@@ -159,6 +162,8 @@ class GAN:
         if code is not None and not (self.codes and 0 <= code < self.codes):
             raise ValueError(f"code {code!r}: " + (f"this GAN's code has values 0..{self.codes - 1}"
                              if self.codes else "this GAN has no code (it was built with codes=0)"))
+        if int(n) != n or n < 1:
+            raise ValueError(f"the number of samples must be a positive integer, got {n!r}")
         rng = self.rng if rng is None else np.random.default_rng(rng)
         shape = (int(n), self.latent_dim)
         if self.noise == "normal":

@@ -35,6 +35,8 @@ class Sequential:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise TypeError(f"Sequential: item {i} is {type(layer).__name__}, not a Layer")
+        if not layers:
+            raise ValueError("Sequential needs at least one layer, e.g. Sequential(Dense(2, 1))")
         self.layers = list(layers)
 
     # -- the two passes -------------------------------------------------------------

@@ -4,6 +4,8 @@ The formulas live in :mod:`tinygan.kernels.activations`; these classes decide
 what to remember between forward and backward.
 """
 
+import math
+
 from tinygan.kernels import (leaky_relu_backward, leaky_relu_forward, sigmoid_backward,
                              sigmoid_forward, tanh_backward, tanh_forward)
 from tinygan.layers.base import Layer
@@ -18,6 +20,9 @@ class LeakyReLU(Layer):
     def __init__(self, alpha: float = 0.2):
         super().__init__()
         self.alpha = float(alpha)
+        if not math.isfinite(self.alpha):
+            raise ValueError(f"LeakyReLU: alpha must be a finite number (the slope for x < 0, "
+                             f"0.2 in the MNIST models), got {alpha!r}")
 
     def forward(self, x):
         x = self._check_float(x)

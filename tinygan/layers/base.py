@@ -158,6 +158,9 @@ class Layer:
         return x
 
     def _add_param(self, name: str, value: np.ndarray):
+        if value.dtype not in (np.float32, np.float64):   # the kernels and BLAS take these two
+            raise ValueError(f"{type(self).__name__}: dtype {value.dtype} is not supported; use "
+                             "float32 (the default) or float64 (for gradient checks)")
         self.params[name] = value
         self.grads[name] = np.zeros_like(value)
 
