@@ -200,10 +200,9 @@ class Trainer:
         # The history of *this* run, which stays in the checkpoint's folder when the
         # resumed run goes to another --out (a branch: it starts with the same rows).
         self.branched = self.out.resolve() != ckpt.path.parent.resolve()
-        try:
-            self.history = History.load(ckpt.path.parent / "history.csv")
-        except ValueError as exc:
-            self.echo(f"warning: {exc}; starting a new history.csv")
+        # A branch leaves that history.csv as it is: no copy of a damaged one is needed.
+        self.history = History.load(ckpt.path.parent / "history.csv", warn=self.echo,
+                                    keep_damaged=not self.branched)
         self.history.truncate(ckpt.iteration)
 
     # -- pieces callbacks may use ---------------------------------------------------
