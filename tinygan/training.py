@@ -367,7 +367,7 @@ class Trainer:
         out, spec = self.out, self.spec
         plots.save_losses(out / "losses.png", self.history)
         plots.save_stats(out / "stats.png", self.history, self.feed.real_mean, self.feed.real_std)
-        plots.save_gif(out / "progress.gif", self._frames())
+        plots.save_gif(out / "progress.gif", self._frames(), warn=self.echo)
         if not self.weights_finite():
             return   # diverged: real_vs_generated.png stays as the last good one
         title = f"{self.config.preset}, iteration {self.iteration:,}"
