@@ -2,6 +2,7 @@
 
 import json
 import os
+import pickle
 import re
 import zipfile
 
@@ -148,7 +149,9 @@ def test_corrupt_file_gives_a_clear_error(tmp_path, damage):
         start = info.header_offset + 30 + len(info.filename) + 200
         data[start:start + 8] = bytes(b ^ 0xFF for b in data[start:start + 8])
     path.write_bytes(bytes(data))
-    with pytest.raises(CheckpointError, match="corrupt or truncated"):
+    # garbage from the first byte on is not even an .npz archive: it says so
+    expected = "it is a text file" if damage == "garbage" else "corrupt or truncated"
+    with pytest.raises(CheckpointError, match=expected):
         load_checkpoint(path)
 
 
@@ -245,16 +248,25 @@ def cut(path, keep):
 
 # name: (a function that damages the file, or the arrays to change; the message must contain)
 UNREADABLE = {
-    "npy": (npy_file, "it is a .npy array, not a .npz checkpoint"),
+    "npy": (npy_file, "not a tinygan checkpoint (an .npz archive written by tinygan train): "
+                      "it is a lone .npy array (such as tinygan sample writes)"),
+    "text": (lambda p: p.write_text("iteration,d_loss\n0,0.5\n"),   # e.g. history.csv
+             "not a tinygan checkpoint (an .npz archive written by tinygan train): it is a "
+             "text file"),
+    "pickle": (lambda p: p.write_bytes(pickle.dumps({"W": 1})),
+               "not a tinygan checkpoint (an .npz archive written by tinygan train): it is not "
+               "a .npz archive"),
     "zipjunk": (junk_member, "format are not .npy arrays"),
     "header_open": (bad_npy_header(0), "corrupt or truncated (TokenError"),   # no '}'
     "header_flip": (bad_npy_header(9), "corrupt or truncated (ValueError: Cannot parse header"),
-    "empty": (lambda p: cut(p, lambda n: 0), "corrupt or truncated"),
+    "empty": (lambda p: cut(p, lambda n: 0), "the file is empty (corrupt or truncated)"),
     "trunc_half": (lambda p: cut(p, lambda n: n // 2), "corrupt or truncated"),
     "trunc_tail": (lambda p: cut(p, lambda n: n - 10), "corrupt or truncated"),
     "foreign": ({"format": None, "format_version": None}, "not a tinygan checkpoint"),
     "fmt_arr": ({"format": np.array(["tinygan-checkpoint", "x"])}, "not a tinygan checkpoint"),
-    "obj": ({"config": np.array([{"a": 1}], dtype=object)}, "Object arrays cannot be loaded"),
+    "obj": ({"config": np.array([{"a": 1}], dtype=object)},
+            "not a tinygan checkpoint (an .npz archive written by tinygan train): its member "
+            "config holds pickled Python objects, which no checkpoint does"),
     "fv_str": ({"format_version": np.array("one")}, "damaged header (format_version: invalid"),
     "fv_missing": ({"format_version": None}, "damaged header (no format_version)"),
     "fv_future": ({"format_version": np.array(2)}, "checkpoint format 2"),
@@ -277,6 +289,7 @@ def test_not_a_checkpoint_is_a_clear_checkpoint_error(tmp_path, name):
         load_checkpoint(path)
     text = str(info.value)
     assert text.startswith(f"{path}: ") and message in text
+    assert "allow_pickle" not in text          # numpy's advice to unpickle is never passed on
     assert "\n" not in text and "  " not in text and len(text) < len(str(path)) + 250   # one line
 
 

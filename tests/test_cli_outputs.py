@@ -135,3 +135,23 @@ def test_evaluate_refuses_a_huge_n(ring_run, tmp_path, capsys, no_evaluation, n)
     assert main(["evaluate", str(ring_run), "-n", str(n), "--out",
                  str(tmp_path / "m.json")]) == 2
     assert "at most 50,000" in one_error_line(capsys, "evaluate")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sample", "--checkpoint", "", "--out", "s.npy"], "--checkpoint got an empty path; give a "
+                                                       "checkpoint or a run directory"),
+    (["sample", "--checkpoint", "RUN", "--out", ""], "--out got an empty path; give a file "
+                                                     "name ending in .png or .npy"),
+    (["evaluate", ""], "RUN_DIR_OR_CHECKPOINT got an empty path; give a checkpoint or a run "
+                       "directory"),
+    (["evaluate", "RUN", "--out", ""], "--out got an empty path; give a .json file name"),
+])
+def test_an_empty_path_is_refused_as_such(ring_run, tmp_path, monkeypatch, capsys,
+                                          no_evaluation, args, message):
+    """``"$RUN"`` with RUN unset: not the current folder (nor, for evaluate --out, the default)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "checkpoint.npz").write_bytes(ring_run.joinpath("checkpoint.npz").read_bytes())
+    args = [str(ring_run) if a == "RUN" else a for a in args]
+    assert main(args) == 2
+    assert message in one_error_line(capsys, args[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.npz"]   # nothing written

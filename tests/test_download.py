@@ -80,6 +80,14 @@ def get(dest, mirrors, checksums=CHECKSUMS, name="mnist"):
                        progress=False, timeout=5)
 
 
+@pytest.fixture(autouse=True)
+def nowhere_else(tmp_path, monkeypatch):
+    """No copy of the data sets but the tests' own: no system package's, none in ~/.cache."""
+    monkeypatch.setattr(mnist, "SYSTEM_DIRS", {})
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("TINYGAN_DATA", raising=False)
+
+
 def test_success_then_load(server, tmp_path, monkeypatch):
     monkeypatch.setenv("TINYGAN_DATA", str(tmp_path))
     out = dl.download("mnist", mirrors=[server.url("ok")], checksums=CHECKSUMS, progress=False)
@@ -344,3 +352,78 @@ def test_the_modules_own_main_exits_2_for_a_bad_destination(tmp_path, monkeypatc
     monkeypatch.setattr(dl, "cache_dir", lambda name: a_file)
     assert dl.main(["mnist"]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+# -- a copy that tinygan already reads: never replaced, and no download needed ---------
+def recompressed(folder, names=FILES):
+    """The files of ``names`` in ``folder``, same contents, other .gz bytes (as Debian ships)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        data = gzip.compress(gzip.decompress(FILES[name]), compresslevel=1, mtime=0)
+        assert hashlib.sha256(data).hexdigest() != CHECKSUMS[name]
+        (folder / name).write_bytes(data)
+    return {name: (folder / name).read_bytes() for name in names}
+
+
+def test_a_data_set_load_already_finds_is_not_downloaded_again(tmp_path, monkeypatch,
+                                                               no_network, capsys):
+    system = tmp_path / "usr-share" / "fashion-mnist"
+    recompressed(system)
+    monkeypatch.setattr(mnist, "SYSTEM_DIRS", {"fashion-mnist": (system,)})
+    assert main(["download", "fashion-mnist"]) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"fashion-mnist is already available in {system} (a system package's copy), where "
+        "`tinygan train` finds it; nothing to download (--dest FOLDER downloads a copy there "
+        "all the same)", f"fashion-mnist is in {system}"]
+    assert not (tmp_path / "home").exists()                  # no empty cache folder either
+
+
+def test_a_complete_readable_copy_in_dest_is_kept_as_it_is(tmp_path, no_network, capsys):
+    """``--dest /usr/share/datasets/fashion-mnist``: the package's files are not replaced."""
+    before = recompressed(tmp_path / "debian")
+    assert get(tmp_path / "debian", ["http://127.0.0.1:9/"]) == tmp_path / "debian"
+    assert {n: (tmp_path / "debian" / n).read_bytes() for n in FILES} == before
+    dl.download("mnist", dest=tmp_path / "debian", mirrors=["http://127.0.0.1:9/"],
+                checksums=CHECKSUMS, progress=True)
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"{tmp_path / 'debian' / n}: already present, readable but not the "
+                   "published file (recompressed?): kept as it is" for n in FILES]
+
+
+def test_only_the_split_that_cannot_be_read_is_fetched(server, tmp_path):
+    train = [b + ".gz" for b in mnist.SPLIT_FILES["train"]]
+    before = recompressed(tmp_path, train)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"junk")   # the test split: unreadable
+    get(tmp_path, [server.url("ok")])
+    assert sorted(server.requests) == sorted(f"/ok/{b}.gz" for b in mnist.SPLIT_FILES["test"])
+    assert {n: (tmp_path / n).read_bytes() for n in train} == before
+    assert (tmp_path / "t10k-labels-idx1-ubyte.gz").read_bytes() == \
+        FILES["t10k-labels-idx1-ubyte.gz"]
+
+
+def test_a_failed_download_leaves_no_folder_it_made(server, tmp_path):
+    with pytest.raises(DownloadError, match="every mirror failed"):
+        dl.download("mnist", mirrors=[server.url("missing")], checksums=CHECKSUMS,
+                    progress=False)                           # into $HOME/.cache/tinygan/mnist
+    assert not (tmp_path / "home").exists()
+    (tmp_path / "data").mkdir()
+    with pytest.raises(DownloadError):
+        get(tmp_path / "data" / "a" / "b", [server.url("missing")])
+    assert list((tmp_path / "data").iterdir()) == []         # the folder that was there stays
+    # a file that did arrive keeps its folder: the next try goes on from there
+    with pytest.raises(DownloadError):
+        get(tmp_path / "data" / "a", [server.url("ok")],
+            checksums={**only_one(), "t10k-labels-idx1-ubyte.gz": "0" * 64})
+    assert [p.name for p in (tmp_path / "data" / "a").iterdir()] == ["train-labels-idx1-ubyte.gz"]
+
+
+def test_a_failed_download_says_where_the_data_set_already_is(server, tmp_path, monkeypatch):
+    system = tmp_path / "system"
+    recompressed(system)
+    monkeypatch.setattr(mnist, "SYSTEM_DIRS", {"fashion-mnist": (system,)})
+    with pytest.raises(DownloadError) as err:
+        get(tmp_path / "mine", [server.url("missing")], name="fashion-mnist")
+    assert str(err.value).endswith(f"\nfashion-mnist is already available in {system} (a "
+                                   "system package's copy), where `tinygan train` finds it.")
+    assert not (tmp_path / "mine").exists()

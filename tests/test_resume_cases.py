@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tinygan.callbacks import Callback
 from tinygan.checkpoint import atomic_savez, load_checkpoint
@@ -167,3 +168,18 @@ def test_a_run_an_older_tinygan_stored_with_options_that_did_nothing_resumes(tmp
     trainer = resume(tmp_path / "run", {"iterations": 15})
     assert (trainer.config.info_weight, trainer.config.d_eval_in_g_step) == (0.5, True)
     assert trainer.fit().status == "done" and load_checkpoint(path).iteration == 15
+
+
+def test_a_damaged_frame_costs_that_frame_only(tmp_path):
+    run = tmp_path / "run"
+    fit(ring(tmp_path, "run", lr_decay=1.0))
+    (run / "samples" / "iter_000005.png").write_bytes(b"junk")
+    before = (run / "real_vs_generated.png").read_bytes()
+    said = []
+    result = resume(run, {"iterations": 25}, echo=said.append).fit()
+    assert result.status == "done" and result.exit_code == 0
+    assert said == [f"warning: {run / 'samples' / 'iter_000005.png'} left out of the "
+                    "animation: not a picture"]
+    with Image.open(run / "progress.gif") as im:
+        assert im.n_frames == 5                      # 0, 10, 15, 20, 25
+    assert (run / "real_vs_generated.png").read_bytes() != before   # drawn at iteration 25

@@ -37,6 +37,8 @@ from tinygan.files import atomic_write
 FORMAT = "tinygan-checkpoint"
 FORMAT_VERSION = 1
 NPY_MAGIC = b"\x93NUMPY"   # how a .npy file starts (a .npz is a zip file of them)
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")   # a zip file's start: a member, or none
+NOT_OURS = "not a tinygan checkpoint (an .npz archive written by tinygan train)"
 
 
 class CheckpointError(ValueError):
@@ -151,7 +153,7 @@ def load_checkpoint(path) -> Checkpoint:
         raise CheckpointError(f"{path}: no such checkpoint file")
     arrays = _read_arrays(path)
     if str(arrays.get("format", np.array(""))[()]) != FORMAT:
-        raise CheckpointError(f"{path}: not a tinygan checkpoint (no '{FORMAT}' marker)")
+        raise CheckpointError(f"{path}: {NOT_OURS}: it has no '{FORMAT}' marker")
     version = _header_field(path, arrays, "format_version", int)
     if version != FORMAT_VERSION:   # checked first: another format may have other fields
         raise CheckpointError(f"{path}: checkpoint format {version}, this tinygan reads "
@@ -180,18 +182,21 @@ def _header_field(path: Path, arrays: dict, name: str, convert):
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` file ``path``; CheckpointError for anything else."""
     try:
-        # np.load reads a lone .npy array too (such as `tinygan sample`'s output) and
-        # returns the array, not an archive: recognise it by its magic bytes.
         with open(path, "rb") as raw:
-            if raw.read(len(NPY_MAGIC)) == NPY_MAGIC:
-                raise CheckpointError(f"{path}: not a tinygan checkpoint: it is a .npy array, "
-                                      "not a .npz checkpoint (such as run/checkpoint.npz)")
+            _check_kind(path, raw.read(512))
+        key = None   # the member being read, for a message about it
         with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}  # read everything now: CRC errors surface here
+            arrays = {}
+            for key in f.files:   # read everything now: CRC errors surface here
+                arrays[key] = f[key]
     except CheckpointError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError,
             SyntaxError, tokenize.TokenError) as exc:   # numpy lets the last two through
+        if "allow_pickle" in str(exc):   # numpy's advice to unpickle: not for a checkpoint
+            raise CheckpointError(f"{path}: {NOT_OURS}: its member {key} holds pickled Python "
+                                  "objects, which no checkpoint does (and loading them could "
+                                  "run code)") from None
         # one short line, even when numpy quotes a damaged header full of blanks
         detail = " ".join(str(exc).split())[:160]
         raise CheckpointError(f"{path}: not a readable checkpoint, the file is corrupt or "
@@ -202,6 +207,27 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         raise CheckpointError(f"{path}: not a readable checkpoint, member(s) {', '.join(junk)} "
                               "are not .npy arrays (the file is damaged or not a checkpoint)")
     return arrays
+
+
+def _check_kind(path: Path, head: bytes):
+    """CheckpointError unless ``head``, the file's first bytes, start a zip archive (an .npz).
+
+    Checked before :func:`numpy.load`, which reads a lone ``.npy`` array too
+    (such as ``tinygan sample``'s output) and takes any other file for a
+    pickle, with advice to unpickle it: never right for a checkpoint.
+    """
+    if head.startswith(ZIP_MAGIC):
+        return
+    if not head:
+        raise CheckpointError(f"{path}: not a readable checkpoint, the file is empty (corrupt "
+                              "or truncated)")
+    if head.startswith(NPY_MAGIC):
+        what = "a lone .npy array (such as tinygan sample writes)"
+    elif all(b >= 32 or b in b"\t\r\n" for b in head):   # no control bytes: text (a CSV...)
+        what = "a text file"
+    else:
+        what = "not a .npz archive"
+    raise CheckpointError(f"{path}: {NOT_OURS}: it is {what}")
 
 
 def restore_gan(ckpt: Checkpoint, gan):

@@ -7,7 +7,9 @@ it draws a sample grid, and a callback (e.g. an evaluation every
 ``eval_every`` steps) may add its own.  A cell with no value is left empty.
 The file is rewritten whole and atomically, so it always matches a
 consistent moment of the run, and a resumed run reads it back and drops the
-rows logged after its checkpoint.
+rows logged after its checkpoint.  A line damaged by hand or by a tool is
+skipped on reading with one warning, and the file as it was is kept beside
+it (``history.csv.damaged``) before the resumed run rewrites it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import sys
 from pathlib import Path
 
 from tinygan.files import atomic_write
@@ -65,26 +68,121 @@ class History:
 
     def save(self, path):
         """Write ``history.csv`` atomically."""
-        with atomic_write(path, "w", newline="") as f:   # newline="": the csv module's own
+        # newline="": the csv module's own; UTF-8 whatever the locale, as load reads it
+        with atomic_write(path, "w", encoding="utf-8", newline="") as f:
             f.write(self.to_csv())
 
     @classmethod
-    def load(cls, path) -> History:
-        """Read a ``history.csv``; an absent file gives an empty history."""
+    def load(cls, path, warn=None, keep_damaged: bool = True) -> History:
+        """Read a ``history.csv``; an absent file gives an empty history.
+
+        A line that cannot be read (not UTF-8, a wrong number of fields, a
+        value that is not a number, an iteration out of order) is skipped,
+        never the good rows around it, and one warning names the file and
+        the damaged lines.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+        warn : callable, optional
+            Gets that one warning line; default: print it to stderr.
+        keep_damaged : bool
+            Keep a copy of a damaged file beside it, as ``history.csv.damaged``
+            (or ``.damaged-2``, ... if that name holds something else): a run
+            that resumes in this folder rewrites ``history.csv`` with the
+            readable rows only, and the damaged lines must not be lost with it.
+
+        Returns
+        -------
+        History
+        """
         path = Path(path)
         if not path.is_file():
             return cls()
-        rows = []
-        with open(path, newline="") as f:
-            for i, raw in enumerate(csv.DictReader(f), start=2):
-                try:
-                    row = {k: float(v) for k, v in raw.items() if v not in ("", None)}
-                    row["iteration"] = int(row["iteration"])
-                except (KeyError, ValueError) as exc:
-                    raise ValueError(f"{path}, line {i}: not a history row ({exc})") from None
-                rows.append(row)
+        data = path.read_bytes()
+        rows, problems = _parse(data)
+        if problems:
+            kept = _keep_copy(path, data) if keep_damaged else "the file is left as it is"
+            went = "its other rows go on" if rows else "no row can be read"
+            (warn or _print)(f"warning: {path}: {_describe(problems)}; {went} ({kept})")
         return cls(rows)
 
+
+# -- reading a history.csv that may be damaged ------------------------------------------
+def _parse(data: bytes) -> tuple[list[dict], list[tuple[int, str]]]:
+    """The readable rows of a history.csv's bytes, and ``(line number, why)`` of the others."""
+    rows, problems, header = [], [], None
+    # Line by line, so that one undecodable line costs that line only.
+    for number, raw in enumerate(data.splitlines(), start=1):
+        try:
+            fields = next(csv.reader([raw.decode("utf-8")]), [])
+        except (UnicodeDecodeError, csv.Error) as exc:
+            fields = exc
+        if fields == []:
+            continue   # a blank line
+        if header is None:   # the first line names the columns; without it nothing is readable
+            header = fields
+            if isinstance(fields, Exception) or "iteration" not in fields \
+                    or len(set(fields)) < len(fields):
+                return [], [(number, "the header is not a list of column names with "
+                                     "'iteration' among them")]
+            continue
+        try:
+            if isinstance(fields, Exception):
+                raise ValueError("not UTF-8 text" if isinstance(fields, UnicodeDecodeError)
+                                 else f"not CSV ({fields})")
+            rows.append(_row(header, fields, rows[-1]["iteration"] if rows else -1))
+        except ValueError as exc:
+            problems.append((number, str(exc)))
+    return rows, problems
+
+
+def _row(header: list[str], fields: list[str], previous: int) -> dict:
+    """One row as ``{column: number}``; ValueError saying what is wrong with it."""
+    if len(fields) != len(header):
+        raise ValueError(f"{len(fields)} fields where the header has {len(header)}")
+    row = {}
+    for name, text in zip(header, fields):
+        if text == "":
+            continue   # no value logged in this column at this iteration
+        try:
+            row[name] = float(text)
+        except ValueError:
+            raise ValueError(f"{name} is {text[:20]!r}, not a number") from None
+    it = row.get("iteration")
+    if it is None or not (it.is_integer() and it >= 0):
+        raise ValueError(f"the iteration is {it}, not a whole number >= 0")
+    if it <= previous:   # rows are written in order: a repeated or earlier one is not ours
+        raise ValueError(f"iteration {int(it)} after iteration {previous}")
+    row["iteration"] = int(it)
+    return row
+
+
+def _describe(problems: list[tuple[int, str]], shown: int = 3) -> str:
+    """``line 5: why; line 9: why; and 4 more damaged lines``."""
+    text = "; ".join(f"line {n}: {why}" for n, why in problems[:shown])
+    more = len(problems) - shown
+    return text + (f"; and {more} more damaged line{'s' * (more > 1)}" if more > 0 else "")
+
+
+def _keep_copy(path: Path, data: bytes) -> str:
+    """Copy ``data`` (the damaged file) to a free ``<name>.damaged[-k]`` beside ``path``."""
+    for k in range(1, 100):
+        copy = path.with_name(f"{path.name}.damaged" + (f"-{k}" if k > 1 else ""))
+        if copy.is_file() and copy.read_bytes() == data:
+            return f"a copy of it is kept as {copy}"   # kept by an earlier resume already
+        if not copy.exists() and not copy.is_symlink():
+            try:
+                with atomic_write(copy) as f:
+                    f.write(data)
+            except OSError as exc:
+                return f"a copy could not be kept as {copy}: {exc.strerror or exc}"
+            return f"a copy of it is kept as {copy}"
+    return f"no free name for a copy beside {path}; the damaged lines are not kept"
+
+
+def _print(message: str):
+    print(message, file=sys.stderr)
 
 def _fmt(value) -> str:
     if isinstance(value, int):

@@ -10,6 +10,7 @@ and the temporary one keeps the target's suffix.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -51,12 +52,16 @@ def save_grid(path, images, ncols: int = 5):
     save_image(path, image_grid(images, ncols))
 
 
-def save_gif(path, frame_paths, seconds_per_frame: float = 0.25, max_frames: int = 100):
+def save_gif(path, frame_paths, seconds_per_frame: float = 0.25, max_frames: int = 100,
+             warn=None):
     """An animated GIF of PNG frames (every k-th one if there are more than ``max_frames``).
 
-    The last frame is held four times as long, so the final result can be seen.
+    The last frame is held four times as long, so the final result can be
+    seen.  A frame that cannot be read (damaged, or not a picture) is left
+    out with one warning naming it, through ``warn`` (default: stderr): the
+    animation, like the other pictures of the run, is still worth having.
+    No GIF is written if no frame can be read.
     """
-    from PIL import Image
     frame_paths = list(frame_paths)
     if not frame_paths:
         return
@@ -64,14 +69,32 @@ def save_gif(path, frame_paths, seconds_per_frame: float = 0.25, max_frames: int
     chosen = frame_paths[::step]
     if chosen[-1] != frame_paths[-1]:
         chosen.append(frame_paths[-1])
-    frames = []
-    for p in chosen:
-        with Image.open(p) as im:
-            frames.append(im.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE))
+    frames = [f for f in (_read_frame(p, warn) for p in chosen) if f is not None]
+    if not frames:
+        return
     ms = int(1000 * seconds_per_frame)
     with atomic_path(path) as tmp:
         frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], loop=0,
                        duration=[ms] * (len(frames) - 1) + [4 * ms])
+
+
+def _read_frame(path, warn=None):
+    """The PNG ``path`` as a palette image for a GIF, or None (and a warning) if unreadable."""
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path) as im:
+            return im.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE)
+    # OSError: not an image, truncated, a broken stream; the others are Pillow's for
+    # damage it finds in a PNG's chunks, and for a frame too large to be ours
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        why = ("not a picture" if isinstance(exc, UnidentifiedImageError)   # its text repeats
+               else getattr(exc, "strerror", None) or str(exc))                # the path
+        (warn or _print)(f"warning: {path} left out of the animation: {why}")
+        return None
+
+
+def _print(message: str):
+    print(message, file=sys.stderr)
 
 
 # -- charts -------------------------------------------------------------------------

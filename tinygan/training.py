@@ -200,10 +200,9 @@ class Trainer:
         # The history of *this* run, which stays in the checkpoint's folder when the
         # resumed run goes to another --out (a branch: it starts with the same rows).
         self.branched = self.out.resolve() != ckpt.path.parent.resolve()
-        try:
-            self.history = History.load(ckpt.path.parent / "history.csv")
-        except ValueError as exc:
-            self.echo(f"warning: {exc}; starting a new history.csv")
+        # A branch leaves that history.csv as it is: no copy of a damaged one is needed.
+        self.history = History.load(ckpt.path.parent / "history.csv", warn=self.echo,
+                                    keep_damaged=not self.branched)
         self.history.truncate(ckpt.iteration)
 
     # -- pieces callbacks may use ---------------------------------------------------
@@ -368,7 +367,7 @@ class Trainer:
         out, spec = self.out, self.spec
         plots.save_losses(out / "losses.png", self.history)
         plots.save_stats(out / "stats.png", self.history, self.feed.real_mean, self.feed.real_std)
-        plots.save_gif(out / "progress.gif", self._frames())
+        plots.save_gif(out / "progress.gif", self._frames(), warn=self.echo)
         if not self.weights_finite():
             return   # diverged: real_vs_generated.png stays as the last good one
         title = f"{self.config.preset}, iteration {self.iteration:,}"

@@ -1,4 +1,4 @@
-"""The output file of ``sample`` and ``evaluate``: checked early, written atomically.
+"""The paths ``sample`` and ``evaluate`` are given: checked early, outputs written atomically.
 
 :func:`check_out` runs before any expensive work, so a mistyped ``--out``
 costs a second, not a finished evaluation thrown away.  The write itself can
@@ -13,6 +13,17 @@ import os
 from pathlib import Path
 
 from tinygan.config import ConfigError
+
+
+def check_given(value: str | None, name: str, hint: str):
+    """Raise :class:`ConfigError` if the path ``value`` of option ``name`` is empty.
+
+    ``--checkpoint "$RUN"`` with ``RUN`` unset passes ``""``, which
+    :class:`pathlib.Path` would read as ``.``, the current folder: refused,
+    as ``train --resume ""`` is.  ``hint`` says what to give instead.
+    """
+    if value == "":
+        raise ConfigError(f"{name} got an empty path; {hint}")
 
 
 def check_out(out: Path, suffixes: tuple[str, ...]):

@@ -13,9 +13,13 @@ def add_parser(subparsers):
         "download", help="download MNIST or Fashion-MNIST",
         description="Download the four files of a data set, check their SHA-256 and store them "
                     "where 'tinygan train --dataset NAME' finds them: $TINYGAN_DATA/NAME/ or "
-                    "~/.cache/tinygan/NAME/. Files already present are not fetched again.")
+                    "~/.cache/tinygan/NAME/. Files already present are not fetched again, nor "
+                    "replaced if tinygan reads them (a system package's recompressed copy); "
+                    "without --dest, nothing is fetched if 'tinygan train' already finds the "
+                    "data set (e.g. Debian's dataset-fashion-mnist).")
     p.add_argument("name", choices=tuple(MIRRORS), help="the data set")
-    p.add_argument("--dest", help="directory to write to instead of the cache")
+    p.add_argument("--dest", help="directory to write to instead of the cache (also when "
+                                  "'tinygan train' finds the data set elsewhere)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     return p
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from tinygan.checkpoint import CheckpointError, load_checkpoint
-from tinygan.cli._output import cannot_write, check_out
+from tinygan.cli._output import cannot_write, check_given, check_out
 from tinygan.files import atomic_write
 from tinygan.registry import get_preset
 
@@ -86,6 +86,10 @@ def run(args) -> int:
     from tinygan.config import ConfigError
     from tinygan.build import load_gan
     try:
+        check_given(args.checkpoint, "RUN_DIR_OR_CHECKPOINT", "give a checkpoint or a run "
+                    "directory")
+        check_given(args.out, "--out", "give a .json file name, or leave --out out for "
+                    "metrics.json beside the checkpoint")
         if args.n is not None and args.n < 4:
             raise ConfigError(f"-n must be at least 4, got {args.n}")
         if args.n is not None and args.n > MAX_SAMPLES:
@@ -95,7 +99,7 @@ def run(args) -> int:
             raise ConfigError(f"--seed must be >= 0, got {args.seed}")
         ckpt = load_checkpoint(args.checkpoint)
         gan, config = load_gan(ckpt)
-        out = Path(args.out) if args.out else ckpt.path.parent / "metrics.json"
+        out = Path(args.out) if args.out is not None else ckpt.path.parent / "metrics.json"
         check_out(out, (".json",))   # before the minutes of work, and never onto the checkpoint
         metrics = evaluate_gan(gan, config.dataset, config.preset, args.n, args.seed)
     except (ConfigError, CheckpointError, ValueError) as exc:

@@ -16,7 +16,7 @@ import numpy as np
 
 from tinygan import plots
 from tinygan.checkpoint import CheckpointError, load_checkpoint
-from tinygan.cli._output import cannot_write, check_out
+from tinygan.cli._output import cannot_write, check_given, check_out
 from tinygan.config import ConfigError
 from tinygan.datasets import get_mixture
 from tinygan.files import atomic_write
@@ -57,6 +57,8 @@ def generate(gan, n: int, seed: int, *, image: bool, code: int | None = None) ->
 
 def check_args(args, out: Path):
     """Reject bad options before the checkpoint is even read (raises ConfigError)."""
+    check_given(args.checkpoint, "--checkpoint", "give a checkpoint or a run directory")
+    check_given(args.out, "--out", f"give a file name ending in {' or '.join(SUFFIXES)}")
     check_out(out, SUFFIXES)
     limit = MAX_SAMPLES[out.suffix.lower()]
     if args.n < 1:

@@ -12,6 +12,7 @@ Modules, one idea each:
 * ``idx``       -- the IDX file format: strict reader, atomic writer
 * ``mnist``     -- where the image sets live and how they are loaded
 * ``download``  -- fetching MNIST / Fashion-MNIST, verified by SHA-256
+* ``folders``   -- the folder a download goes to: checked first, tidied after a failure
 * ``mixtures``  -- the ring and grid of Gaussians (mode-collapse benchmarks)
 * ``batches``   -- shuffled, scaled, checkpointable mini-batches
 * ``errors``    -- ``DatasetError``, raised for every bad or missing file

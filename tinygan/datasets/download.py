@@ -14,7 +14,6 @@ from a local HTTP server.
 
 import hashlib
 import http.client
-import os
 import sys
 import urllib.error
 import urllib.request
@@ -22,9 +21,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from tinygan.datasets.errors import DestinationError, DownloadError
+from tinygan.datasets import mnist
+from tinygan.datasets.errors import DatasetError, DestinationError, DownloadError
+from tinygan.datasets.folders import missing_folders, remove_if_empty, writable_folder
 from tinygan.datasets.mnist import SPLIT_FILES, cache_dir
-from tinygan.files import atomic_write, create_temp
+from tinygan.files import atomic_write
 from tinygan.progress import on_terminal
 
 FILES = tuple(f"{base}.gz" for pair in SPLIT_FILES.values() for base in pair)
@@ -73,52 +74,6 @@ def sha256_of(path):
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def writable_folder(dest) -> Path:
-    """``dest``, created if missing, once a file could be created in it (and removed).
-
-    Checked before anything is fetched: a destination that cannot hold the
-    files is one clear error, instead of every mirror of every file failing
-    with a PermissionError.  Trying is the only sure test: ``os.access``
-    answers yes to root even where the file system refuses (a read-only
-    mount, ``/sys``).
-
-    Raises
-    ------
-    DestinationError
-        ``dest`` or the folder it would be made in is a file, or it cannot be
-        created or written in; the message says which.
-    """
-    dest = Path(dest).expanduser()
-    # Walk up to the nearest path that exists, which must be a folder: mkdir would only
-    # say "File exists" -- also for a link to nothing on the way, so name that too.
-    nearest = None
-    for p in (dest, *dest.parents):
-        if os.path.exists(p):
-            nearest = p
-            break
-        if p.is_symlink():
-            raise DestinationError(f"{p} is a symbolic link to {os.readlink(p)}, which does "
-                                   "not exist; create that folder or choose another destination")
-    if nearest == dest and not dest.is_dir():
-        raise DestinationError(f"{dest} is a file, not a folder; choose another destination")
-    if nearest is not None and not nearest.is_dir():
-        raise DestinationError(f"cannot create the folder {dest}: {nearest} is a file, not a "
-                               "folder; choose another destination")
-    try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DestinationError(f"cannot create the folder {dest} ({exc.strerror or exc}); "
-                               "choose another destination") from None
-    try:
-        fd, probe = create_temp(dest / "write-test")   # as fetch will create its files
-        os.close(fd)
-        probe.unlink()
-    except OSError as exc:
-        raise DestinationError(f"cannot write in {dest} ({exc.strerror or exc}); choose "
-                               "another destination or make it writable") from None
-    return dest
 
 
 def fetch(url, target, sha256, *, progress=True, timeout=30.0):
@@ -183,7 +138,12 @@ def fetch(url, target, sha256, *, progress=True, timeout=30.0):
 def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, timeout=30.0):
     """Fetch the four files of MNIST or Fashion-MNIST into the cache.
 
-    Files already present with the right hash are not fetched again.
+    Files already present with the right hash are not fetched again, and
+    neither are files that tinygan reads as a whole split where they are: a
+    system package's copy (Debian's ``dataset-fashion-mnist``) is recompressed,
+    so its hashes differ, and its files must not be replaced.  Without
+    ``dest``, nothing is fetched if :func:`tinygan.datasets.load` already
+    finds the whole data set somewhere (it says where).
 
     Parameters
     ----------
@@ -215,7 +175,8 @@ def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, ti
         fetched and ``dest`` cannot hold it (:func:`writable_folder`).
     DownloadError
         If some file could not be fetched from any mirror; the message
-        lists every URL tried and what went wrong there.
+        lists every URL tried and what went wrong there.  Folders made for
+        the download are removed again if they are left empty.
     """
     if name not in MIRRORS:
         raise DownloadError(f"cannot download {name!r}; choose one of {tuple(MIRRORS)}")
@@ -225,17 +186,44 @@ def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, ti
     if dest is not None and not str(dest).strip():
         raise DestinationError("the destination is empty; name a folder (or leave --dest out "
                                "for the default)")
+    chosen = dest is not None
     dest = Path(cache_dir(name) if dest is None else dest).expanduser()
     present = {f for f, sha in checksums.items()
                if (dest / f).is_file() and sha256_of(dest / f) == sha}
-    if len(present) < len(checksums):   # something to fetch: the folder must take files
-        dest = writable_folder(dest)    # (a read-only copy that is complete is fine)
+    if len(present) < len(checksums) and not chosen and (found := mnist.available(name)):
+        if progress:
+            print(f"{_available_in(name, found)}; nothing to download (--dest FOLDER downloads "
+                  "a copy there all the same)", file=sys.stderr)
+        return found[0]
+    readable = _readable_files(name, dest, checksums.keys() - present)
+    if len(present) + len(readable) == len(checksums):
+        _fetch_missing(name, dest, checksums, present, readable, mirrors, progress, timeout)
+        return dest   # a complete copy, read-only or not: no write test, nothing written
+    made = missing_folders(dest)
+    try:
+        dest = writable_folder(dest)
+        _fetch_missing(name, dest, checksums, present, readable, mirrors, progress, timeout)
+    except BaseException as exc:   # a failure, Ctrl-C too: no empty folder left behind
+        remove_if_empty(made)
+        if isinstance(exc, DestinationError) or not isinstance(exc, DownloadError):
+            raise
+        found = mnist.available(name)   # the files were wanted here, but they exist elsewhere
+        if not found:
+            raise
+        raise DownloadError(f"{exc}\n{_available_in(name, found)}.") from None
+    return dest
 
+
+def _fetch_missing(name, dest, checksums, present, readable, mirrors, progress, timeout):
+    """Fetch every file of ``checksums`` into ``dest`` but those ``present`` or ``readable``."""
     for filename, sha256 in checksums.items():
         target = dest / filename
-        if filename in present:
+        if filename in present or filename in readable:
             if progress:
-                print(f"{target}: already present, checksum ok", file=sys.stderr)
+                print(f"{target}: already present, " + (
+                    "checksum ok" if filename in present else
+                    "readable but not the published file (recompressed?): kept as it is"),
+                    file=sys.stderr)
             continue
         failures = []
         for base in mirrors:
@@ -251,7 +239,33 @@ def download(name, *, dest=None, mirrors=None, checksums=None, progress=True, ti
         else:
             raise DownloadError(f"could not download {filename} for {name}; every mirror failed:\n"
                                 + "\n".join(failures) + f"\n{target} was not written.")
-    return dest
+
+
+def _readable_files(name, dest: Path, wanted) -> set[str]:
+    """The files of ``wanted`` in ``dest`` whose split tinygan reads from there as it is.
+
+    They are kept, whatever their hash: the same images and labels, maybe
+    compressed otherwise, and perhaps a system package's files.
+    """
+    keep = set()
+    for pair in SPLIT_FILES.values():
+        files = [f"{base}.gz" for base in pair]
+        if not wanted & set(files):
+            continue
+        try:
+            mnist.read_image_files(name, *(dest / f for f in files))
+        except DatasetError:
+            continue
+        keep.update(f for f in files if f in wanted)
+    return keep
+
+
+def _available_in(name, found) -> str:
+    """``fashion-mnist is already available in DIR (...), where tinygan train finds it``."""
+    system = set(mnist.SYSTEM_DIRS.get(name, ()))
+    where = " and ".join(f"{d}" + (" (a system package's copy)" if d in system else "")
+                         for d in found)
+    return f"{name} is already available in {where}, where `tinygan train` finds it"
 
 
 def main(argv=None):

@@ -109,6 +109,37 @@ def load_embedded():
     return read_images_labels(*(DATA_DIR / f for f in EMBEDDED_FILES))
 
 
+def read_image_files(name, images_path, labels_path):
+    """:func:`read_images_labels`, and the check that the images are 28x28.
+
+    Raises
+    ------
+    DatasetError
+        As :func:`read_images_labels`, or for images of another size.
+    """
+    images, labels = read_images_labels(images_path, labels_path)
+    if images.shape[1:] != (28, 28):   # the networks are built for 28x28 inputs
+        h, w = images.shape[1:]
+        raise DatasetError(f"{images_path}: {name} images are 28x28, this file holds "
+                           f"{h}x{w} images; put the original files there (`tinygan "
+                           f"download {name}`)")
+    return images, labels
+
+
+def _locate(name, split):
+    """``(images_path, labels_path)`` that :func:`load_image_set` reads, or None; and,
+    for the message that they are missing, one line per directory looked in."""
+    image_base, label_base = SPLIT_FILES[split]
+    looked = []
+    for directory in search_dirs(name):
+        images_path, labels_path = _find(directory, image_base), _find(directory, label_base)
+        if images_path and labels_path:
+            return (images_path, labels_path), looked
+        missing = [b for b, p in ((image_base, images_path), (label_base, labels_path)) if p is None]
+        looked.append(f"  {directory}/  (no {' or '.join(m + '[.gz]' for m in missing)})")
+    return None, looked
+
+
 def load_image_set(name, split="train"):
     """Load the ``split`` of MNIST or Fashion-MNIST from the first directory that has it.
 
@@ -135,23 +166,32 @@ def load_image_set(name, split="train"):
         raise DatasetError(f"unknown image set {name!r}; choose one of {IMAGE_SETS}")
     if split not in SPLIT_FILES:
         raise DatasetError(f"unknown split {split!r} for {name}; choose 'train' or 'test'")
-    image_base, label_base = SPLIT_FILES[split]
-    looked = []
-    for directory in search_dirs(name):
-        images_path, labels_path = _find(directory, image_base), _find(directory, label_base)
-        if images_path and labels_path:
-            images, labels = read_images_labels(images_path, labels_path)
-            if images.shape[1:] != (28, 28):   # the networks are built for 28x28 inputs
-                h, w = images.shape[1:]
-                raise DatasetError(f"{images_path}: {name} images are 28x28, this file holds "
-                                   f"{h}x{w} images; put the original files there (`tinygan "
-                                   f"download {name}`)")
-            return images, labels
-        missing = [b for b, p in ((image_base, images_path), (label_base, labels_path)) if p is None]
-        looked.append(f"  {directory}/  (no {' or '.join(m + '[.gz]' for m in missing)})")
+    found, looked = _locate(name, split)
+    if found:
+        return read_image_files(name, *found)
     raise DatasetError(
         f"{name} ({split}) not found. Looked in:\n" + "\n".join(looked) + "\n"
         f"Either run `tinygan download {name}`, or copy the four files "
         f"({', '.join(b + '.gz' for pair in SPLIT_FILES.values() for b in pair)}) "
         f"into $TINYGAN_DATA/{name}/ (set TINYGAN_DATA to a directory of your choice)."
     )
+
+
+def available(name) -> list[Path]:
+    """The directories :func:`load_image_set` reads every split of ``name`` from.
+
+    Empty if a split is missing or cannot be read: then loading fails.
+    Reading the files (a second for Fashion-MNIST) is the only sure test.
+    """
+    dirs = []
+    for split in SPLIT_FILES:
+        found, _ = _locate(name, split)
+        if found is None:
+            return []
+        try:
+            read_image_files(name, *found)
+        except DatasetError:
+            return []
+        if found[0].parent not in dirs:   # both files of a split are in one directory
+            dirs.append(found[0].parent)
+    return dirs
