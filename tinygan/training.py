@@ -121,6 +121,7 @@ class Trainer:
         self.history = History()
         self.last_stats: dict = {}
         self.saved_iteration: int | None = None
+        self.saved_path: Path | None = None   # the checkpoint holding saved_iteration's state
         self.branched = False      # resumed into another folder than its checkpoint's
         self._stop: str | None = None
         if _checkpoint is not None:
@@ -197,6 +198,7 @@ class Trainer:
         except (KeyError, ValueError) as exc:
             raise CheckpointError(f"{ckpt.path}: training state incomplete ({exc})") from None
         self.iteration = self.saved_iteration = ckpt.iteration
+        self.saved_path = ckpt.path   # until this run writes its own checkpoint
         # The history of *this* run, which stays in the checkpoint's folder when the
         # resumed run goes to another --out (a branch: it starts with the same rows).
         self.branched = self.out.resolve() != ckpt.path.parent.resolve()
@@ -220,7 +222,7 @@ class Trainer:
                         gan=self.gan, feed=self.feed.batches, feed_rng=self.feed_rng,
                         extra=extra, version=tinygan.__version__)
         if path == self.checkpoint_path:
-            self.saved_iteration = self.iteration
+            self.saved_iteration, self.saved_path = self.iteration, path
         return path
 
     def weights_finite(self) -> bool:
@@ -321,7 +323,9 @@ class Trainer:
         self.history.log(it, sample_mean=float(x.mean()), sample_std=float(x.std()))
 
     def _finish(self, status, message) -> TrainResult:
-        c, ckpt = self.config, self.checkpoint_path
+        # A run resumed into another folder may stop before its first checkpoint there:
+        # its last good state is then still the checkpoint it was resumed from.
+        c, ckpt = self.config, self.saved_path
         if status == "diverged":
             message = (f"training diverged at {message}; stopped. "
                        f"The last good checkpoint (iteration {self.saved_iteration:,}) is kept in "
@@ -329,9 +333,11 @@ class Trainer:
         elif status == "done":
             message = f"done: {self.iteration:,} iterations; results in {self.out}/"
         else:
+            # a branch stopped before its first checkpoint continues from its source again
+            out = "" if ckpt.parent.resolve() == self.out.resolve() else f" --out {self.out}"
             message = (f"{status}: stopped at iteration {self.iteration:,} of {c.iterations:,}; "
                        f"checkpoint saved to {ckpt}. Resume with:\n"
-                       f"    tinygan train --resume {ckpt}")
+                       f"    tinygan train --resume {ckpt}{out}")
         self._write_pictures()
         self.history.save(self.out / "history.csv")
         result = TrainResult(status, self.iteration, message, dict(self.last_stats),
