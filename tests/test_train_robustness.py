@@ -52,3 +52,69 @@ def test_a_branch_stopped_before_its_first_checkpoint_says_how_to_continue_it(tm
     assert result.status == "SIGINT" and result.iteration == 10
     ckpt = tmp_path / "a" / "checkpoint.npz"
     assert f"tinygan train --resume {ckpt} --out {tmp_path / 'b'}" in result.message
+
+
+@pytest.mark.parametrize("variable, value, message", [
+    ("TINYGAN_BACKEND", "bogus", "TINYGAN_BACKEND must be numpy or numba (or unset, for numba), "
+                                 "got 'bogus'"),
+    ("TINYGAN_BLAS_THREADS", "99999999999999999999", "TINYGAN_BLAS_THREADS must be a positive "
+                                                     "integer of at most"),
+])
+@pytest.mark.parametrize("command", ["train", "sample", "evaluate"])
+def test_a_bad_environment_variable_is_one_line_before_anything_is_written(
+        tmp_path, monkeypatch, capsys, ring_run, command, variable, value, message):
+    monkeypatch.setenv(variable, value)
+    out = tmp_path / "out"
+    args = {"train": ["train", "--dataset", "ring", "--iterations", "2", "--out", str(out)],
+            "sample": ["sample", "--checkpoint", str(ring_run), "--out", str(out) + ".png"],
+            "evaluate": ["evaluate", str(ring_run), "--out", str(out) + ".json"]}[command]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"tinygan {command}: error: {message}") and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_backend_is_refused_by_the_trainer_before_anything_is_written(tmp_path,
+                                                                             monkeypatch):
+    from tinygan import backend
+    from tinygan.config import ConfigError
+    monkeypatch.setattr(backend, "_active", None)   # read the variable again
+    monkeypatch.setenv("TINYGAN_BACKEND", "bogus")
+    with pytest.raises(ConfigError, match="unknown backend 'bogus'"):
+        Trainer(ring(tmp_path, "run"), **quiet(overwrite=True))
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_folder_left_by_a_run_that_died_before_its_first_checkpoint_is_reused(tmp_path,
+                                                                              capsys):
+    out = tmp_path / "run"
+    (out / "samples").mkdir(parents=True)
+    (out / "config.json").write_text("{}\n")
+    assert main(["train", "--resume", str(out), "--iterations", "3"]) == 2
+    err = capsys.readouterr().err
+    assert f"{out} holds no checkpoint.npz, so there is nothing to resume" in err
+    assert main(["train", "--dataset", "ring", "--iterations", "2", "--out", str(out),
+                 "--quiet"]) == 0
+    assert (out / "checkpoint.npz").exists()
+
+
+def test_an_interrupt_while_the_command_line_starts_is_one_line(monkeypatch, capsys):
+    import importlib
+
+    def interrupted(name):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(importlib, "import_module", interrupted)
+    assert main(["train", "--help"]) == 130
+    assert capsys.readouterr().err == "tinygan: interrupted\n"
+
+
+def test_the_entry_point_imports_no_numpy():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    import tinygan
+    env = {**os.environ, "PYTHONPATH": str(Path(tinygan.__file__).resolve().parents[1])}
+    code = "import sys, tinygan.cli; print('numpy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=env).stdout == "False\n"

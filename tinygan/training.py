@@ -37,6 +37,7 @@ from tqdm import tqdm
 
 import tinygan
 from tinygan import plots
+from tinygan.backend import get_backend
 from tinygan.build import build_gan
 from tinygan.checkpoint import (CheckpointError, load_checkpoint, restore_feed, restore_gan,
                                 save_checkpoint)
@@ -99,12 +100,16 @@ class Trainer:
     def __init__(self, config: TrainConfig, *, callbacks=(), progress: bool = True,
                  overwrite: bool = False, echo=None, _checkpoint=None):
         self.config = config.resolved()
+        try:   # a bad $TINYGAN_BACKEND would otherwise surface at the first kernel call
+            get_backend()
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         self.callbacks = list(callbacks)
         self.progress, self.echo = progress, echo or _echo
         self.out = Path(self.config.out)
         self.spec = get_preset(self.config.preset)
         self.checkpoint_path = self.out / "checkpoint.npz"
-        if _checkpoint is None and not overwrite and _holds_run(self.out):
+        if _checkpoint is None and not overwrite and holds_run(self.out):
             raise ConfigError(f"{self.out} already holds a run; continue it with --resume, "
                               "replace it with --overwrite, or choose another --out")
         self.overwrite = overwrite
@@ -138,6 +143,10 @@ class Trainer:
         (With ``lr_decay`` < 1 the schedule follows the planned total, so a
         larger ``iterations`` also stretches the rest of the decay.)
         """
+        if (Path(path) / "config.json").exists() and not (Path(path) / "checkpoint.npz").exists():
+            raise ConfigError(f"{path} holds no checkpoint.npz, so there is nothing to resume "
+                              "(its run stopped before writing one there); start a new run "
+                              "without --resume, or resume the checkpoint it came from")
         ckpt = load_checkpoint(path)
         try:
             config = TrainConfig.from_dict(ckpt.config).resolved()
@@ -157,7 +166,7 @@ class Trainer:
         if overrides is None or overrides.get("out") is None:
             config.out = str(ckpt.path.parent)
         elif (Path(config.out).resolve() != ckpt.path.parent.resolve()
-              and _holds_run(Path(config.out)) and not kwargs.get("overwrite")):
+              and holds_run(Path(config.out)) and not kwargs.get("overwrite")):
             raise ConfigError(f"{config.out} already holds another run; choose another --out "
                               "or add --overwrite")
         if config.iterations <= ckpt.iteration:
@@ -390,8 +399,15 @@ class Trainer:
         return time.perf_counter() - self._t0 if hasattr(self, "_t0") else 0.0
 
 
-def _holds_run(out: Path) -> bool:
-    return (out / "checkpoint.npz").exists() or (out / "config.json").exists()
+def holds_run(out: Path) -> bool:
+    """Whether ``out`` holds a run that training there would replace.
+
+    A run has a checkpoint from its start, and a history once it has logged.  A
+    folder with only a ``config.json`` (and maybe the first frame) is a run that
+    died before its first checkpoint: nothing in it can be continued or is worth
+    keeping, so a new run may start there.
+    """
+    return (out / "checkpoint.npz").exists() or (out / "history.csv").exists()
 
 
 def _later_checkpoint(out: Path, ckpt) -> tuple[Path, int] | None:

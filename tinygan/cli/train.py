@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 from tinygan.checkpoint import CheckpointError
+from tinygan.cli._environment import blas_thread_count
 from tinygan.config import DEFAULT_ITERATIONS, FRAMES, ConfigError, TrainConfig
 from tinygan.datasets import DATASETS, DatasetError
 from tinygan.gan import NOISES
 from tinygan.losses import GENERATOR_LOSSES
 from tinygan.registry import PRESETS
 from tinygan.callbacks import Callback
-from tinygan.training import Trainer
+from tinygan.training import Trainer, holds_run
 
 # Command-line option -> TrainConfig field (argparse's dest is the same name).
 OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", "lr_decay",
@@ -121,7 +122,7 @@ def run(args) -> int:
     given = {k: getattr(args, k) for k in OPTIONS if getattr(args, k, None) is not None}
     say = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     try:
-        blas_threads = _blas_thread_count()   # a bad value is bad input: before any work
+        blas_threads = blas_thread_count()   # checked by tinygan.cli.main already
         if args.resume == "":   # e.g. --resume "$RUN" with RUN unset: not a fresh run
             raise ConfigError("--resume got an empty path; give a checkpoint or a run "
                               "directory, or --resume alone for --out's run")
@@ -158,14 +159,6 @@ def run(args) -> int:
     return result.exit_code
 
 
-def _blas_thread_count() -> int:
-    """``$TINYGAN_BLAS_THREADS`` (default 1, also when empty), checked (:func:`_blas_threads`)."""
-    n = os.environ.get("TINYGAN_BLAS_THREADS", "").strip() or "1"
-    if not n.isdigit() or int(n) < 1:
-        raise ConfigError(f"TINYGAN_BLAS_THREADS must be a positive integer, got {n!r}")
-    return int(n)
-
-
 def _blas_threads(n: int):
     """Limit BLAS to ``n`` threads (``$TINYGAN_BLAS_THREADS``, default 1) while training.
 
@@ -193,7 +186,7 @@ def _default_out(given: dict) -> str:
 def _free_dir(base: str, say) -> str:
     """``base``, or ``base-2``, ``base-3``, ... -- the first that holds no run."""
     candidate, k = Path(base), 1
-    while (candidate / "checkpoint.npz").exists() or (candidate / "config.json").exists():
+    while holds_run(candidate):
         k += 1
         candidate = Path(f"{base}-{k}")
     if k > 1:
