@@ -90,6 +90,9 @@ class TrainConfig:
             they are inferred from the values (:meth:`_given`).
         """
         given = self._given() if given is None else set(given)
+        if not isinstance(self.extra, dict):   # checked before it is copied
+            raise ConfigError(f"extra must be a mapping (the callbacks' settings), got "
+                              f"{self.extra!r}")
         c = dataclasses.replace(self, extra=dict(self.extra))
         if c.dataset not in DATASETS:
             raise ConfigError(f"unknown dataset {c.dataset!r}; choose one of {', '.join(DATASETS)}")
@@ -270,8 +273,13 @@ class TrainConfig:
         return json.dumps({**info, **self.to_dict()}, indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict, *, ignore=("version",)) -> TrainConfig:
-        """Rebuild a config; unknown keys (other than ``ignore``) are an error."""
+    def from_dict(cls, data: dict, *,
+                  ignore=("version", "backend", "blas_threads")) -> TrainConfig:
+        """Rebuild a config; unknown keys (other than ``ignore``) are an error.
+
+        ``config.json`` also records how the run was computed (the package
+        version, the kernel backend and BLAS threads), which are not settings.
+        """
         if not isinstance(data, dict):
             raise ConfigError(f"a config must be a JSON object, got {type(data).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}

@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 import tinygan
 from tinygan import plots
-from tinygan.backend import get_backend
+from tinygan.backend import arithmetic, get_backend
 from tinygan.build import build_gan
 from tinygan.checkpoint import (CheckpointError, load_checkpoint, restore_feed, restore_gan,
                                 save_checkpoint)
@@ -129,6 +129,7 @@ class Trainer:
         self.saved_path: Path | None = None   # the checkpoint holding saved_iteration's state
         self.branched = False      # resumed into another folder than its checkpoint's
         self._stop: str | None = None
+        self.resumed_arithmetic: dict = {}   # the backend and BLAS threads of the checkpoint
         if _checkpoint is not None:
             self._restore(_checkpoint)
 
@@ -203,9 +204,16 @@ class Trainer:
             if fixed_z.shape != self.fixed_z.shape or sums.shape != self._sums.shape:
                 raise ValueError("wrong shape of fixed_z or log_sums")
             self.fixed_z, self._sums = fixed_z.astype(self.fixed_z.dtype), sums.astype(float)
-            self._count, self.elapsed = int(extra["log_count"]), float(extra["elapsed"])
-        except (KeyError, ValueError) as exc:
-            raise CheckpointError(f"{ckpt.path}: training state incomplete ({exc})") from None
+            self._count = _scalar(extra, "log_count", "iu", "a count (one integer >= 0)")
+            self.elapsed = _scalar(extra, "elapsed", "iuf", "a number of seconds >= 0")
+            # (a checkpoint from before they were recorded has neither: nothing to compare)
+            self.resumed_arithmetic = {k: _scalar(extra, k, kinds, what) for k, kinds, what in
+                                       (("backend", "U", "a name"),
+                                        ("blas_threads", "iu", "a count (one integer >= 0)"))
+                                       if k in extra}
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CheckpointError(f"{ckpt.path}: training state incomplete or damaged "
+                                  f"({exc})") from None
         self.iteration = self.saved_iteration = ckpt.iteration
         self.saved_path = ckpt.path   # until this run writes its own checkpoint
         # The history of *this* run, which stays in the checkpoint's folder when the
@@ -226,7 +234,7 @@ class Trainer:
         """Write a checkpoint of the current state (default ``<out>/checkpoint.npz``)."""
         path = Path(path or self.checkpoint_path)
         extra = {"fixed_z": self.fixed_z, "log_sums": self._sums, "log_count": self._count,
-                 "elapsed": self.elapsed + self._session_time()}
+                 "elapsed": self.elapsed + self._session_time(), **self._arithmetic()}
         save_checkpoint(path, config=self.config.to_dict(), iteration=self.iteration,
                         gan=self.gan, feed=self.feed.batches, feed_rng=self.feed_rng,
                         extra=extra, version=tinygan.__version__)
@@ -244,6 +252,8 @@ class Trainer:
         c = self.config
         self._t0 = time.perf_counter()
         problem = None
+        self._arithmetic_now = arithmetic()   # the caller may have limited BLAS for fit()
+        self._note_other_arithmetic()
         with catch_signals(self):
             self._prepare_out_dir()
             if self.saved_iteration is None:   # a fresh run
@@ -262,6 +272,20 @@ class Trainer:
         finished = self.iteration >= c.iterations
         status = "diverged" if problem else "done" if finished else self._stop
         return self._finish(status, problem)
+
+    def _arithmetic(self) -> dict:
+        """The backend and BLAS threads of this run (see :func:`tinygan.backend.arithmetic`)."""
+        return getattr(self, "_arithmetic_now", None) or arithmetic()
+
+    def _note_other_arithmetic(self):
+        """Say so when a resumed run computes with another backend or BLAS thread count."""
+        then, now = self.resumed_arithmetic, self._arithmetic()
+        if then and {k: then.get(k) for k in now} != now:
+            self.echo(f"note: the checkpoint was computed with backend {then.get('backend')} "
+                      f"and {then.get('blas_threads')} BLAS thread(s), this run with "
+                      f"{now['backend']} and {now['blas_threads']}: it goes on, but its results "
+                      "will not be bit-identical to those of a run that never stopped "
+                      "(set TINYGAN_BACKEND and TINYGAN_BLAS_THREADS as before for that)")
 
     def _progress_bar(self):
         """A tqdm bar on a terminal; elsewhere plain lines (:class:`tinygan.progress.Lines`).
@@ -367,7 +391,7 @@ class Trainer:
         if fresh and self.overwrite:
             for name in OUTPUTS:
                 (self.out / name).unlink(missing_ok=True)
-        config_json = self.config.to_json(version=tinygan.__version__)
+        config_json = self.config.to_json(version=tinygan.__version__, **self._arithmetic())
         with atomic_write(self.out / "config.json", "w") as f:
             f.write(config_json + "\n")
 
@@ -397,6 +421,15 @@ class Trainer:
 
     def _session_time(self) -> float:
         return time.perf_counter() - self._t0 if hasattr(self, "_t0") else 0.0
+
+
+def _scalar(extra: dict, name: str, kinds: str, what: str):
+    """``extra[name]`` as a Python value, if it is a single value of a dtype kind in ``kinds``
+    (and not negative); else ValueError, saying what it must be."""
+    a = extra[name]
+    if a.shape != () or a.dtype.kind not in kinds or (a.dtype.kind != "U" and not 0 <= a):
+        raise ValueError(f"extra/{name} must be {what}, got {a.dtype} {a!r}")
+    return a.item()
 
 
 def holds_run(out: Path) -> bool:
