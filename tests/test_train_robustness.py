@@ -118,3 +118,20 @@ def test_the_entry_point_imports_no_numpy():
     code = "import sys, tinygan.cli; print('numpy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, env=env).stdout == "False\n"
+
+
+@pytest.mark.parametrize("case, message", [
+    ("file", "--out {out}: {out} is a file, not a folder"),
+    ("broken link", "--out {out}: {out} is a symbolic link to {tmp}/gone, which does not exist"),
+    ("under a file", "--out {out}: cannot create the folder {out}: {tmp}/file is a file"),
+])
+def test_an_out_that_cannot_be_a_folder_is_refused_up_front(tmp_path, capsys, case, message):
+    (tmp_path / "file").write_text("keep me")
+    out = {"file": tmp_path / "file", "under a file": tmp_path / "file" / "run",
+           "broken link": tmp_path / "link"}[case]
+    (tmp_path / "link").symlink_to(tmp_path / "gone")
+    assert main(["train", "--dataset", "ring", "--iterations", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tinygan train: error: " + message.format(out=out, tmp=tmp_path))
+    assert err.count("\n") == 1 and (tmp_path / "file").read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "link"]

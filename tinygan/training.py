@@ -42,6 +42,8 @@ from tinygan.build import build_gan
 from tinygan.checkpoint import (CheckpointError, load_checkpoint, restore_feed, restore_gan,
                                 save_checkpoint)
 from tinygan.config import ConfigError, TrainConfig
+from tinygan.datasets import DestinationError
+from tinygan.datasets.download import writable_folder
 from tinygan.feeds import make_feed
 from tinygan.files import atomic_write
 from tinygan.history import History
@@ -107,6 +109,10 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.progress, self.echo = progress, echo or _echo
         self.out = Path(self.config.out)
+        try:   # before the data is loaded; nothing is created yet
+            writable_folder(self.out, create=False)
+        except DestinationError as exc:
+            raise ConfigError(f"--out {self.out}: {exc}") from None
         self.spec = get_preset(self.config.preset)
         self.checkpoint_path = self.out / "checkpoint.npz"
         if _checkpoint is None and not overwrite and holds_run(self.out):
