@@ -135,3 +135,24 @@ def test_an_out_that_cannot_be_a_folder_is_refused_up_front(tmp_path, capsys, ca
     assert err.startswith("tinygan train: error: " + message.format(out=out, tmp=tmp_path))
     assert err.count("\n") == 1 and (tmp_path / "file").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "link"]
+
+
+def test_weights_that_turn_nan_with_finite_losses_draw_no_sample(tmp_path, recwarn):
+    trainer = Trainer(ring(tmp_path, "run", checkpoint_every=10), **quiet())
+    step = trainer.gan.train_step
+
+    def breaking_step(batches):   # the losses of step 5 are finite, the weights after it not
+        stats = step(batches)
+        if trainer.iteration == 4:
+            trainer.gan.generator[0].params["W"][0, 0] = np.inf
+        return stats
+    trainer.gan.train_step = breaking_step
+    result = trainer.fit()
+    assert result.status == "diverged"
+    assert result.message.startswith("training diverged at iteration 5: the generator's samples "
+                                     "are NaN or infinite")
+    assert sorted(p.name for p in (tmp_path / "run" / "samples").iterdir()) == [
+        "iter_000000.png"]
+    rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    assert not [r for r in rows if "nan" in r.lower()]
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]

@@ -263,7 +263,7 @@ class Trainer:
         with catch_signals(self):
             self._prepare_out_dir()
             if self.saved_iteration is None:   # a fresh run
-                self._sample(0)
+                self._sample(0)                # (fresh weights: finite)
                 self.save_checkpoint()         # a good checkpoint exists from the start
             for cb in self.callbacks:
                 cb.on_train_begin(self)
@@ -326,7 +326,8 @@ class Trainer:
             if self.progress:
                 bar.set_postfix_str(_postfix(self.last_stats), refresh=False)
         if it % c.sample_every == 0 or it == c.iterations:
-            self._sample(it)
+            if problem := self._sample(it):
+                return problem
         if c.eval_every and it % c.eval_every == 0:
             for cb in self.callbacks:
                 self.history.log(it, **(cb.on_eval(self, it) or {}))
@@ -352,14 +353,28 @@ class Trainer:
         self.history.log(it, **self.last_stats, time=round(self.elapsed + self._session_time(), 3))
         self._sums[:], self._count = 0.0, 0
 
-    def _sample(self, it):
-        x = self.generate(self.fixed_z)
+    def _finite_samples(self) -> np.ndarray | None:
+        """G(fixed_z), or None if a value is NaN or infinite (then nothing is drawn).
+
+        The losses of a diverging run can still be finite when its weights no
+        longer are; a picture of such samples would be garbage (and NumPy's
+        warnings about it noise)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = self.generate(self.fixed_z)
+        return x if np.isfinite(x).all() else None
+
+    def _sample(self, it) -> str | None:
+        """Draw frame ``it`` and record its statistics; what went wrong, if anything."""
+        x = self._finite_samples()
+        if x is None:
+            return f"iteration {it:,}: the generator's samples are NaN or infinite"
         path = self.out / "samples" / f"iter_{it:06d}.png"
         if self.spec.data == "image":
             plots.save_grid(path, plots.to_unit(x[:25], self.spec.value_range))
         else:
             plots.save_scatter(path, x, self.feed.reference, f"iteration {it:,}")
         self.history.log(it, sample_mean=float(x.mean()), sample_std=float(x.std()))
+        return None
 
     def _finish(self, status, message) -> TrainResult:
         # A run resumed into another folder may stop before its first checkpoint there:
@@ -414,10 +429,10 @@ class Trainer:
         plots.save_losses(out / "losses.png", self.history)
         plots.save_stats(out / "stats.png", self.history, self.feed.real_mean, self.feed.real_std)
         plots.save_gif(out / "progress.gif", self._frames())
-        if not self.weights_finite():
+        x = self._finite_samples() if self.weights_finite() else None
+        if x is None:
             return   # diverged: real_vs_generated.png stays as the last good one
         title = f"{self.config.preset}, iteration {self.iteration:,}"
-        x = self.generate(self.fixed_z)
         if spec.data == "image":
             plots.save_real_vs_generated(out / "real_vs_generated.png", self.feed.reference,
                                          plots.to_unit(x[:8], spec.value_range), title)
