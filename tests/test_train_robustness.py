@@ -156,3 +156,55 @@ def test_weights_that_turn_nan_with_finite_losses_draw_no_sample(tmp_path, recwa
     rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
     assert not [r for r in rows if "nan" in r.lower()]
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_too_little_memory_to_build_is_one_line_and_writes_nothing(tmp_path, monkeypatch,
+                                                                   capsys):
+    def too_big(*args):
+        raise MemoryError("Unable to allocate 191. GiB")
+    monkeypatch.setattr("tinygan.training.build_gan", too_big)
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "ring", "--latent-dim", "100000000", "--out",
+                 str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "tinygan train: error: not enough memory to train mixture-mlp on ring with --batch-size "
+        "128 and --latent-dim 100,000,000 (Unable to allocate 191. GiB); use a smaller "
+        "--batch-size or --latent-dim\n")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("at, code", [(1, 2), (3, 1)])
+def test_too_little_memory_for_a_step_is_one_line_and_blocks_no_rerun(tmp_path, monkeypatch,
+                                                                      capsys, at, code):
+    from tinygan.gan import GAN
+    from tinygan.training import holds_run
+    step, calls = GAN.train_step, []
+
+    def step_until(self, batches):
+        calls.append(1)
+        if len(calls) == at:
+            raise MemoryError("Unable to allocate 47.7 GiB")
+        return step(self, batches)
+    monkeypatch.setattr(GAN, "train_step", step_until)
+    out = tmp_path / "run"
+    args = ["train", "--dataset", "ring", "--iterations", "4", "--checkpoint-every", "2",
+            "--out", str(out), "--quiet"]
+    assert main(args) == code
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    if at == 1:   # nothing trained: refused, and the folder holds no run
+        assert "not enough memory to train mixture-mlp on ring with --batch-size 128" in err
+        assert not holds_run(out)
+    else:         # failed while running: the checkpoint of iteration 2 stays
+        assert err == ("tinygan train: error: out of memory at iteration 3 (Unable to allocate "
+                       f"47.7 GiB); the last good checkpoint (iteration 2) is kept in "
+                       f"{out / 'checkpoint.npz'}\n")
+    monkeypatch.setattr(GAN, "train_step", step)
+    assert main([*args, "--overwrite"] if at == 3 else args) == 0
+
+
+def test_more_blas_threads_than_cores_are_refused(tmp_path, monkeypatch, capsys):
+    import os
+    monkeypatch.setenv("TINYGAN_BLAS_THREADS", str((os.cpu_count() or 1) + 1))
+    assert main(["train", "--dataset", "ring", "--out", str(tmp_path / "run")]) == 2
+    assert "this machine's CPU count" in capsys.readouterr().err

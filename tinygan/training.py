@@ -62,6 +62,19 @@ RESUMABLE = ("iterations", "sample_every", "checkpoint_every", "log_every", "eva
 _FRAME = re.compile(r"iter_(\d+)\.png$")
 
 
+class OutOfMemory(Exception):
+    """Training needs more memory than there is; the message says what to make smaller.
+
+    ``trained`` tells whether any step was done in this call of
+    :meth:`Trainer.fit` (then the run failed while running, rather than being
+    refused before it started).
+    """
+
+    def __init__(self, message: str, trained: bool = False):
+        super().__init__(message)
+        self.trained = trained
+
+
 @dataclass
 class TrainResult:
     """How :meth:`Trainer.fit` ended."""
@@ -122,10 +135,14 @@ class Trainer:
         c = self.config
         seeds = np.random.SeedSequence(c.seed).spawn(4)   # independent streams per purpose
         model_rng, gan_rng, self.feed_rng, noise_rng = map(np.random.default_rng, seeds)
-        self.feed = make_feed(c, self.spec, self.feed_rng)   # may raise DatasetError
-        self.gan = build_gan(c, model_rng, gan_rng)
-        n_fixed = 100 if self.spec.data == "image" else 1000
-        self.fixed_z = self.gan.sample_noise(n_fixed, rng=noise_rng)
+        self.resumed = _checkpoint is not None
+        try:
+            self.feed = make_feed(c, self.spec, self.feed_rng)   # may raise DatasetError
+            self.gan = build_gan(c, model_rng, gan_rng)
+            n_fixed = 100 if self.spec.data == "image" else 1000
+            self.fixed_z = self.gan.sample_noise(n_fixed, rng=noise_rng)
+        except MemoryError as exc:
+            raise self._out_of_memory(exc) from None
         self.iteration, self.elapsed = 0, 0.0
         self.logged = LOGGED + (INFO_LOGGED if self.gan.codes else ())
         self._sums, self._count = np.zeros(len(self.logged)), 0
@@ -255,11 +272,19 @@ class Trainer:
     # -- the loop -------------------------------------------------------------------
     def fit(self) -> TrainResult:
         """Train to ``config.iterations``; returns how it ended (never raises on NaN or signals)."""
-        c = self.config
-        self._t0 = time.perf_counter()
-        problem = None
+        self._t0, start = time.perf_counter(), self.iteration
         self._arithmetic_now = arithmetic()   # the caller may have limited BLAS for fit()
         self._note_other_arithmetic()
+        try:
+            return self._fit()
+        except MemoryError as exc:
+            trained = self.iteration > start
+            if not trained and not self.resumed:
+                self._discard_start()
+            raise self._out_of_memory(exc, trained) from None
+
+    def _fit(self) -> TrainResult:
+        c, problem = self.config, None
         with catch_signals(self):
             self._prepare_out_dir()
             if self.saved_iteration is None:   # a fresh run
@@ -278,6 +303,23 @@ class Trainer:
         finished = self.iteration >= c.iterations
         status = "diverged" if problem else "done" if finished else self._stop
         return self._finish(status, problem)
+
+    def _discard_start(self):
+        """Remove what a new run wrote before its first step (its config, frame 0 and
+        the checkpoint of iteration 0): such a folder would only block the next try."""
+        for path in (self.checkpoint_path, self.out / "config.json", *self._frames()):
+            path.unlink(missing_ok=True)
+
+    def _out_of_memory(self, exc: MemoryError, trained: bool = False) -> OutOfMemory:
+        """The error to raise for ``exc``: what to make smaller, or what is kept."""
+        c, detail = self.config, f" ({exc})" if str(exc) else ""
+        if trained:
+            return OutOfMemory(f"out of memory at iteration {self.iteration + 1:,}{detail}; "
+                               f"the last good checkpoint (iteration {self.saved_iteration:,}) "
+                               f"is kept in {self.saved_path}", trained=True)
+        return OutOfMemory(f"not enough memory to train {c.preset} on {c.dataset} with "
+                           f"--batch-size {c.batch_size:,} and --latent-dim {c.latent_dim:,}"
+                           f"{detail}; use a smaller --batch-size or --latent-dim")
 
     def _arithmetic(self) -> dict:
         """The backend and BLAS threads of this run (see :func:`tinygan.backend.arithmetic`)."""

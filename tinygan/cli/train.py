@@ -15,7 +15,7 @@ from tinygan.gan import NOISES
 from tinygan.losses import GENERATOR_LOSSES
 from tinygan.registry import PRESETS
 from tinygan.callbacks import Callback
-from tinygan.training import Trainer, holds_run
+from tinygan.training import OutOfMemory, Trainer, holds_run
 
 # Command-line option -> TrainConfig field (argparse's dest is the same name).
 OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", "lr_decay",
@@ -137,13 +137,16 @@ def run(args) -> int:
                 config.out = _free_dir(config.out, say)
             trainer = Trainer(config, callbacks=make_callbacks(config), progress=not args.quiet,
                               overwrite=args.overwrite)
-    except (ConfigError, CheckpointError, DatasetError) as exc:
+    except (ConfigError, CheckpointError, DatasetError, OutOfMemory) as exc:
         print(f"tinygan train: error: {exc}", file=sys.stderr)
         return 2
     say(_summary(trainer, bool(args.resume)))
     try:
         with _blas_threads(blas_threads):
             result = trainer.fit()
+    except OutOfMemory as exc:   # refused (2) unless it failed after training started (1)
+        print(f"tinygan train: error: {exc}", file=sys.stderr)
+        return 1 if exc.trained else 2
     except OSError as exc:
         print(f"tinygan train: error: cannot write {exc.filename or trainer.out}: "
               f"{exc.strerror or exc}", file=sys.stderr)
