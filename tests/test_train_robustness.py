@@ -208,3 +208,62 @@ def test_more_blas_threads_than_cores_are_refused(tmp_path, monkeypatch, capsys)
     monkeypatch.setenv("TINYGAN_BLAS_THREADS", str((os.cpu_count() or 1) + 1))
     assert main(["train", "--dataset", "ring", "--out", str(tmp_path / "run")]) == 2
     assert "this machine's CPU count" in capsys.readouterr().err
+
+
+class Evals(Callback):
+    def __init__(self):
+        self.at = []
+
+    def on_eval(self, trainer, iteration):
+        self.at.append(iteration)
+
+
+def test_eval_every_also_evaluates_at_the_end_and_is_refused_where_it_never_would(tmp_path,
+                                                                                  capsys):
+    from tinygan.config import ConfigError
+    evals = Evals()
+    Trainer(ring(tmp_path, "run", iterations=15, eval_every=10), callbacks=[evals],
+            **quiet()).fit()
+    assert evals.at == [10, 15]
+    assert main(["train", "--dataset", "ring", "--iterations", "20", "--eval-every", "500",
+                 "--out", str(tmp_path / "other")]) == 2
+    assert capsys.readouterr().err == (
+        "tinygan train: error: --eval-every 500 is longer than the run (--iterations 20), so "
+        "no evaluation would run; use --eval-every 20 or less\n")
+    with pytest.raises(ConfigError, match="--eval-every 500 is longer than the run"):
+        Trainer.resume(tmp_path / "run", {"iterations": 30, "eval_every": 500}, **quiet())
+
+
+def test_the_final_numbers_say_which_iterations_they_average(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "ring", "--iterations", "1", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "done: 1 iteration; results in" in err and "\nmean of iteration 1: D loss" in err
+    assert main(["train", "--resume", str(out), "--iterations", "13"]) == 0
+    assert "\nmean of iterations 11-13: D loss" in capsys.readouterr().err
+    assert main(["sample", "--checkpoint", str(out), "-n", "1", "--out",
+                 str(tmp_path / "x.npy")]) == 0
+    assert "wrote 1 sample of" in capsys.readouterr().err
+
+
+def test_a_stopped_run_reports_the_iterations_of_its_last_log(tmp_path):
+    class Stop(Callback):
+        def on_step_end(self, trainer, iteration, stats):
+            if iteration == 9:
+                trainer._stop = "SIGINT"
+    result = Trainer(ring(tmp_path, "run", iterations=20), callbacks=[Stop()], **quiet()).fit()
+    assert result.status == "SIGINT" and result.iteration == 9 and result.logged == (1, 5)
+
+
+def test_resume_refuses_bad_overrides_and_takes_a_path(tmp_path):
+    from pathlib import Path
+    from tinygan.config import ConfigError
+    Trainer(ring(tmp_path, "run"), **quiet()).fit()
+    with pytest.raises(ConfigError, match=r"--iterations must be an integer >= 1, got -1"):
+        Trainer.resume(tmp_path / "run", {"iterations": -1}, **quiet())
+    with pytest.raises(ConfigError, match=r"unknown settings \['bogus'\] in the overrides"):
+        Trainer.resume(tmp_path / "run", {"bogus": 1}, **quiet())
+    trainer = Trainer.resume(tmp_path / "run", {"iterations": 12, "out": tmp_path / "b"},
+                             **quiet())
+    assert trainer.config.out == str(tmp_path / "b") and trainer.fit().status == "done"
+    assert TrainConfig(out=Path("x"), dataset="ring").resolved().out == "x"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from dataclasses import dataclass, field
 
 from tinygan.datasets import DATASETS
@@ -74,6 +75,10 @@ class TrainConfig:
     dtype: str = "float32"
     out: str | None = None                # default: runs/<preset>-<dataset>
     extra: dict = field(default_factory=dict)  # settings owned by callbacks (plug-ins)
+
+    def __post_init__(self):
+        if isinstance(self.out, os.PathLike):   # a Path is as good a name as its text
+            self.out = os.fspath(self.out)
 
     # -- defaults and checks ---------------------------------------------------------
     def resolved(self, given=None) -> TrainConfig:
@@ -165,6 +170,10 @@ class TrainConfig:
                 why = f"D has none here ({source}); add --d-dropout P (0 < P < 1) or "
             raise ConfigError(f"--d-eval-in-g-step turns off D's dropout in G's step, but "
                               f"{why}drop --d-eval-in-g-step")
+        if "eval_every" in given and self.eval_every > self.iterations:
+            raise ConfigError(f"--eval-every {self.eval_every:,} is longer than the run "
+                              f"(--iterations {self.iterations:,}), so no evaluation would "
+                              f"run; use --eval-every {self.iterations:,} or less")
         # Feature matching replaces G's loss; D's loss never depended on --loss.
         if "loss" in given and self.feature_matching:
             raise ConfigError(f"--loss {self.loss} does nothing with --feature-matching: G's "

@@ -26,6 +26,7 @@ run computes the same bits as one that never stopped.
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 import time
@@ -48,7 +49,7 @@ from tinygan.feeds import make_feed
 from tinygan.files import atomic_write
 from tinygan.history import History
 from tinygan.optim import linear_decay
-from tinygan.progress import Lines, on_terminal
+from tinygan.progress import Lines, counted, on_terminal
 from tinygan.signals import catch_signals
 from tinygan.registry import get_preset
 
@@ -84,6 +85,7 @@ class TrainResult:
     message: str
     stats: dict            # the last logged means of LOGGED (and INFO_LOGGED with codes)
     seconds: float         # wall time of this call of fit()
+    logged: tuple[int, int] | None = None   # the first and last iteration ``stats`` average
 
     @property
     def exit_code(self) -> int:
@@ -148,6 +150,7 @@ class Trainer:
         self._sums, self._count = np.zeros(len(self.logged)), 0
         self.history = History()
         self.last_stats: dict = {}
+        self.last_logged: tuple[int, int] | None = None   # the iterations last_stats averages
         self.saved_iteration: int | None = None
         self.saved_path: Path | None = None   # the checkpoint holding saved_iteration's state
         self.branched = False      # resumed into another folder than its checkpoint's
@@ -176,6 +179,10 @@ class Trainer:
             config = TrainConfig.from_dict(ckpt.config).resolved()
         except (ConfigError, TypeError) as exc:
             raise CheckpointError(f"{ckpt.path}: its config is not usable ({exc})") from None
+        unknown = sorted(set(overrides or {}) - set(config.to_dict()))
+        if unknown:
+            raise ConfigError(f"unknown settings {unknown} in the overrides of a resume; "
+                              f"only {', '.join(RESUMABLE)} may change")
         conflicts = []
         for key, value in (overrides or {}).items():
             if key not in RESUMABLE and value != getattr(config, key):
@@ -187,10 +194,15 @@ class Trainer:
                               f"{'; '.join(conflicts)}. A resumed run keeps its settings; only "
                               f"{', '.join('--' + k.replace('_', '-') for k in RESUMABLE)} "
                               "may change. Start a new run with another --out instead.")
-        if overrides is None or overrides.get("out") is None:
+        branch = overrides is not None and overrides.get("out") is not None
+        if not branch:
             config.out = str(ckpt.path.parent)
-        elif (Path(config.out).resolve() != ckpt.path.parent.resolve()
-              and holds_run(Path(config.out)) and not kwargs.get("overwrite")):
+        elif isinstance(config.out, os.PathLike):   # as TrainConfig(out=Path(...)) takes it
+            config.out = os.fspath(config.out)
+        config.validate()   # the new values too: --iterations -1 is no run length
+        config._refuse_no_effect(set(overrides or {}) & set(RESUMABLE))
+        if (branch and Path(config.out).resolve() != ckpt.path.parent.resolve()
+                and holds_run(Path(config.out)) and not kwargs.get("overwrite")):
             raise ConfigError(f"{config.out} already holds another run; choose another --out "
                               "or add --overwrite")
         if config.iterations <= ckpt.iteration:
@@ -370,7 +382,9 @@ class Trainer:
         if it % c.sample_every == 0 or it == c.iterations:
             if problem := self._sample(it):
                 return problem
-        if c.eval_every and it % c.eval_every == 0:
+        # also at the end of a run whose length is no multiple of --eval-every, so that
+        # its last stretch is measured (and may give best.npz)
+        if c.eval_every and (it % c.eval_every == 0 or it == c.iterations):
             for cb in self.callbacks:
                 self.history.log(it, **(cb.on_eval(self, it) or {}))
         if it % c.checkpoint_every == 0 or it == c.iterations:
@@ -392,6 +406,7 @@ class Trainer:
     def _log(self, it):
         means = self._sums / max(self._count, 1)
         self.last_stats = {k: float(v) for k, v in zip(self.logged, means) if not np.isnan(v)}
+        self.last_logged = (it - self._count + 1, it)   # (counted across a resume)
         self.history.log(it, **self.last_stats, time=round(self.elapsed + self._session_time(), 3))
         self._sums[:], self._count = 0.0, 0
 
@@ -427,7 +442,7 @@ class Trainer:
                        f"The last good checkpoint (iteration {self.saved_iteration:,}) is kept in "
                        f"{ckpt}. Try a smaller --lr (now {c.lr:g}) or another --seed.")
         elif status == "done":
-            message = f"done: {self.iteration:,} iterations; results in {self.out}/"
+            message = f"done: {counted(self.iteration, 'iteration')}; results in {self.out}/"
         else:
             # a branch stopped before its first checkpoint continues from its source again
             out = "" if ckpt.parent.resolve() == self.out.resolve() else f" --out {self.out}"
@@ -437,7 +452,7 @@ class Trainer:
         self._write_pictures()
         self.history.save(self.out / "history.csv")
         result = TrainResult(status, self.iteration, message, dict(self.last_stats),
-                             time.perf_counter() - self._t0)
+                             time.perf_counter() - self._t0, self.last_logged)
         for cb in self.callbacks:
             cb.on_train_end(self, result)
         return result

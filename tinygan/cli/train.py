@@ -13,6 +13,7 @@ from tinygan.config import DEFAULT_ITERATIONS, FRAMES, ConfigError, TrainConfig
 from tinygan.datasets import DATASETS, DatasetError
 from tinygan.gan import NOISES
 from tinygan.losses import GENERATOR_LOSSES
+from tinygan.progress import counted
 from tinygan.registry import PRESETS
 from tinygan.callbacks import Callback
 from tinygan.training import OutOfMemory, Trainer, holds_run
@@ -153,8 +154,9 @@ def run(args) -> int:
         return 1
     print(result.message, file=sys.stderr)
     if result.stats:
-        s = result.stats
-        say(f"last {trainer.config.log_every} iterations: D loss {s['d_loss']:.3f}, G loss "
+        s, (first, last) = result.stats, result.logged
+        span = f"iteration {last:,}" if first == last else f"iterations {first:,}-{last:,}"
+        say(f"mean of {span}: D loss {s['d_loss']:.3f}, G loss "
             f"{s['g_loss']:.3f}, D(x) {s['d_x']:.3f}, D(G(z)) {s['d_g_z']:.3f}, "
             f"D accuracy {s['d_acc']:.1%}"
             + (f", Q's code loss {s['q_loss']:.3f}" if "q_loss" in s else "")
@@ -205,6 +207,6 @@ def _summary(trainer: Trainer, resumed: bool) -> str:
     d = sum(p.value.size for p in trainer.gan.discriminator.parameters())
     start = f"resuming at iteration {trainer.iteration:,}, " if resumed else ""
     return (f"tinygan: {c.preset} on {c.dataset} ({data}); G {g:,} and D {d:,} trainable "
-            f"parameters; {start}{c.iterations:,} iterations of batch {c.batch_size}, "
+            f"parameters; {start}{counted(c.iterations, 'iteration')} of batch {c.batch_size}, "
             f"seed {c.seed} -> {c.out}/")
 
