@@ -267,3 +267,21 @@ def test_resume_refuses_bad_overrides_and_takes_a_path(tmp_path):
                              **quiet())
     assert trainer.config.out == str(tmp_path / "b") and trainer.fit().status == "done"
     assert TrainConfig(out=Path("x"), dataset="ring").resolved().out == "x"
+
+
+@pytest.mark.parametrize("how", ["resume", "overwrite"])
+def test_temporary_files_a_killed_run_left_are_removed(tmp_path, how):
+    Trainer(ring(tmp_path, "run"), **quiet()).fit()
+    run = tmp_path / "run"
+    stale = [run / ".checkpoint.npz.0123456789abcdef.tmp", run / ".best.npz.00000000000000ff.tmp",
+             run / "samples" / ".iter_000010.png.fedcba9876543210.png"]
+    kept = [run / ".notes.txt.0123456789abcdef.tmp", run / ".checkpoint.npz.mine.tmp"]
+    for p in stale + kept:
+        p.write_bytes(b"x" * 1000)
+    said = []
+    if how == "resume":
+        Trainer.resume(run, {"iterations": 12}, **quiet(echo=said.append)).fit()
+    else:
+        Trainer(ring(tmp_path, "run"), **quiet(echo=said.append, overwrite=True)).fit()
+    assert [p.exists() for p in stale + kept] == [False] * 3 + [True] * 2
+    assert f"removed 3 temporary files (0.0 MB) that an interrupted run left in {run}" in said

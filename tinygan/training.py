@@ -46,7 +46,7 @@ from tinygan.config import ConfigError, TrainConfig
 from tinygan.datasets import DestinationError
 from tinygan.datasets.download import writable_folder
 from tinygan.feeds import make_feed
-from tinygan.files import atomic_write
+from tinygan.files import atomic_write, stale_temps
 from tinygan.history import History
 from tinygan.optim import linear_decay
 from tinygan.progress import Lines, counted, on_terminal
@@ -460,6 +460,7 @@ class Trainer:
     # -- files ----------------------------------------------------------------------
     def _prepare_out_dir(self):
         (self.out / "samples").mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temps()
         # Anything in --out that is not this run's is replaced: all of it for a new run
         # or a branch (the folder held another run, or nothing), and for a resumed run
         # what came after its checkpoint.
@@ -472,6 +473,18 @@ class Trainer:
         config_json = self.config.to_json(version=tinygan.__version__, **self._arithmetic())
         with atomic_write(self.out / "config.json", "w") as f:
             f.write(config_json + "\n")
+
+    def _remove_stale_temps(self):
+        """Delete the temporary files of this run's outputs that a killed run left (a
+        checkpoint's is as large as the checkpoint), and say so in one line."""
+        stale = (stale_temps(self.out, OUTPUTS.__contains__)
+                 + stale_temps(self.out / "samples", lambda name: _FRAME.fullmatch(name)))
+        if stale:
+            size = sum(p.stat().st_size for p in stale)
+            for p in stale:
+                p.unlink(missing_ok=True)
+            self.echo(f"removed {counted(len(stale), 'temporary file')} ({size / 1e6:.1f} MB) "
+                      f"that an interrupted run left in {self.out}")
 
     def _frames(self, after: int = -1) -> list[Path]:
         found = []
