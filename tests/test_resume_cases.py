@@ -183,3 +183,63 @@ def test_a_damaged_frame_costs_that_frame_only(tmp_path):
     with Image.open(run / "progress.gif") as im:
         assert im.n_frames == 5                      # 0, 10, 15, 20, 25
     assert (run / "real_vs_generated.png").read_bytes() != before   # drawn at iteration 25
+
+
+def tamper(path, change):
+    """Rewrite the checkpoint ``path`` with ``change(arrays)`` applied."""
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    change(arrays)
+    atomic_savez(path, arrays)
+
+
+def test_the_backend_and_blas_threads_are_recorded_and_a_change_is_noted(tmp_path,
+                                                                          monkeypatch):
+    from tinygan import backend, training
+    fit(ring(tmp_path, "run", iterations=10))
+    run = tmp_path / "run"
+    now = backend.arithmetic()
+    assert {k: json.loads((run / "config.json").read_text())[k] for k in now} == now
+    extra = load_checkpoint(run).group("extra")
+    assert {k: extra[k][()].item() for k in now} == now
+    said = []
+    assert resume(run, {"iterations": 12}, echo=said.append).fit().status == "done"
+    assert not [m for m in said if "bit-identical" in m]        # the same: nothing to say
+    other = {"backend": now["backend"], "blas_threads": now["blas_threads"] + 1}
+    monkeypatch.setattr(training, "arithmetic", lambda: other)
+    assert resume(run, {"iterations": 14}, echo=said.append).fit().status == "done"
+    note, = [m for m in said if "bit-identical" in m]
+    assert note.startswith(f"note: the checkpoint was computed with backend {now['backend']} "
+                           f"and {now['blas_threads']} BLAS thread")
+    # a checkpoint from before they were recorded resumes without a note
+    tamper(run / "checkpoint.npz", lambda a: [a.pop(f"extra/{k}") for k in now])
+    said.clear()
+    assert resume(run, {"iterations": 16}, echo=said.append).fit().status == "done"
+    assert not [m for m in said if "bit-identical" in m]
+
+
+def set_config(**settings):
+    def change(arrays):
+        arrays["config"] = np.array(json.dumps({**json.loads(str(arrays["config"])),
+                                                **settings}))
+    return change
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: a.update({"extra/log_count": np.array([1, 2])}),
+     r"training state incomplete or damaged \(extra/log_count must be a count \(one integer "
+     r">= 0\), got int64 array\(\[1, 2\]\)\)"),
+    (lambda a: a.update({"extra/elapsed": np.array(np.nan)}),
+     r"extra/elapsed must be a number of seconds >= 0"),
+    (lambda a: a.update({"G_opt/step": np.array(-1)}),
+     r"the generator .*'step' must be a count \(one integer >= 0\), got int64 array\(-1\)"),
+    (set_config(extra=[1]),
+     r"its config is not usable \(extra must be a mapping \(the callbacks' settings\), "
+     r"got \[1\]\)"),
+])
+def test_damaged_training_state_is_a_checkpoint_error(tmp_path, change, message):
+    from tinygan.checkpoint import CheckpointError
+    fit(ring(tmp_path, "run", iterations=10))
+    tamper(tmp_path / "run" / "checkpoint.npz", change)
+    with pytest.raises(CheckpointError, match=message):
+        resume(tmp_path / "run", {"iterations": 20})

@@ -19,8 +19,16 @@ The package is organised the way a GAN is built:
 """
 
 __version__ = "0.1.0"
-
-from tinygan.model import Sequential  # noqa: E402
-from tinygan.gan import GAN  # noqa: E402
-
 __all__ = ["Sequential", "GAN", "__version__"]
+
+# Imported on first use (PEP 562), so that ``import tinygan`` -- and with it the
+# ``tinygan`` command's entry point -- loads no NumPy: the command line is running
+# and can catch Ctrl-C before the heavy imports start.
+_LAZY = {"Sequential": "tinygan.model", "GAN": "tinygan.gan"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'tinygan' has no attribute {name!r}")

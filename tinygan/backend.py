@@ -76,8 +76,8 @@ def set_backend(name: str) -> str:
     if name == "numba" and not numba_available():
         if not _warned:
             warnings.warn("numba could not be imported; tinygan falls back to its NumPy kernels "
-                          "(slower, same results). Install numba to get the fast path.",
-                          RuntimeWarning, stacklevel=2)
+                          "(slower; the same results to rounding, not bit for bit). Install "
+                          "numba to get the fast path.", RuntimeWarning, stacklevel=2)
             _warned = True
         name = "numpy"
     _active = name
@@ -113,3 +113,22 @@ class Kernel:
 
     def __repr__(self):
         return f"<kernel {self.__name__}>"
+
+
+def blas_threads() -> int:
+    """How many threads NumPy's BLAS uses now (0 if threadpoolctl finds no BLAS library)."""
+    from threadpoolctl import threadpool_info
+    return max((p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"),
+               default=0)
+
+
+def arithmetic() -> dict:
+    """What decides the last bits of a result, beside the seed and the settings.
+
+    The numba kernels and the NumPy twins round differently (fused multiply-adds,
+    another order of summation), and so does BLAS with another number of
+    threads: each is deterministic, but a run continued under another of them
+    is no longer bit-identical to one that never stopped.  Training records
+    this dict so a resume can say so.
+    """
+    return {"backend": get_backend(), "blas_threads": blas_threads()}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
 from dataclasses import dataclass, field
 
 from tinygan.datasets import DATASETS
@@ -75,6 +76,10 @@ class TrainConfig:
     out: str | None = None                # default: runs/<preset>-<dataset>
     extra: dict = field(default_factory=dict)  # settings owned by callbacks (plug-ins)
 
+    def __post_init__(self):
+        if isinstance(self.out, os.PathLike):   # a Path is as good a name as its text
+            self.out = os.fspath(self.out)
+
     # -- defaults and checks ---------------------------------------------------------
     def resolved(self, given=None) -> TrainConfig:
         """A copy with every ``None`` replaced by its default, validated.
@@ -90,6 +95,9 @@ class TrainConfig:
             they are inferred from the values (:meth:`_given`).
         """
         given = self._given() if given is None else set(given)
+        if not isinstance(self.extra, dict):   # checked before it is copied
+            raise ConfigError(f"extra must be a mapping (the callbacks' settings), got "
+                              f"{self.extra!r}")
         c = dataclasses.replace(self, extra=dict(self.extra))
         if c.dataset not in DATASETS:
             raise ConfigError(f"unknown dataset {c.dataset!r}; choose one of {', '.join(DATASETS)}")
@@ -162,6 +170,10 @@ class TrainConfig:
                 why = f"D has none here ({source}); add --d-dropout P (0 < P < 1) or "
             raise ConfigError(f"--d-eval-in-g-step turns off D's dropout in G's step, but "
                               f"{why}drop --d-eval-in-g-step")
+        if "eval_every" in given and self.eval_every > self.iterations:
+            raise ConfigError(f"--eval-every {self.eval_every:,} is longer than the run "
+                              f"(--iterations {self.iterations:,}), so no evaluation would "
+                              f"run; use --eval-every {self.iterations:,} or less")
         # Feature matching replaces G's loss; D's loss never depended on --loss.
         if "loss" in given and self.feature_matching:
             raise ConfigError(f"--loss {self.loss} does nothing with --feature-matching: G's "
@@ -270,8 +282,13 @@ class TrainConfig:
         return json.dumps({**info, **self.to_dict()}, indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict, *, ignore=("version",)) -> TrainConfig:
-        """Rebuild a config; unknown keys (other than ``ignore``) are an error."""
+    def from_dict(cls, data: dict, *,
+                  ignore=("version", "backend", "blas_threads")) -> TrainConfig:
+        """Rebuild a config; unknown keys (other than ``ignore``) are an error.
+
+        ``config.json`` also records how the run was computed (the package
+        version, the kernel backend and BLAS threads), which are not settings.
+        """
         if not isinstance(data, dict):
             raise ConfigError(f"a config must be a JSON object, got {type(data).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}

@@ -30,6 +30,7 @@ also avoids reading the umask, which can only be done by changing it.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 from contextlib import contextmanager
@@ -56,6 +57,25 @@ def create_temp(path, suffix: str = ".tmp") -> tuple[int, Path]:
         except FileExistsError:
             continue
     raise FileExistsError(f"cannot find a free temporary name beside {path}")
+
+
+# create_temp's names: "." + the target's name + "." + 16 hex digits + the suffix
+_TEMP_NAME = re.compile(r"\.(?P<target>.+)\.[0-9a-f]{16}(\.[^.]*)?")
+
+
+def stale_temps(folder, is_target) -> list[Path]:
+    """Temporary files :func:`create_temp` made in ``folder`` for a target name that
+    ``is_target(name)`` accepts: left behind by a writer that was killed (SIGKILL,
+    a power cut) before it could remove its own.
+
+    Only safe to delete when no other process is writing those targets.
+    """
+    found = []
+    for p in Path(folder).glob(".*"):
+        m = _TEMP_NAME.fullmatch(p.name)
+        if m and is_target(m.group("target")) and p.is_file():
+            found.append(p)
+    return sorted(found)
 
 
 def _fsync(path):

@@ -73,6 +73,13 @@ class Optimizer:
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]):
+        """Restore the slots and the step count; ValueError, before anything changes,
+        if they do not fit.  (A negative count would turn Adam's bias correction into
+        a division by ``1 - beta**-1``, and NaN weights, on the next step.)"""
+        step = np.asarray(state.get("step", 0))
+        if step.shape != () or step.dtype.kind not in "iu" or step < 0:
+            raise ValueError(f"state does not fit this {type(self).__name__}: 'step' must be a "
+                             f"count (one integer >= 0), got {step.dtype} {step!r}")
         load_arrays(self.state_dict(), state, type(self).__name__)
         if hasattr(self, "t"):
             self.t = int(state["step"])

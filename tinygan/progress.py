@@ -93,3 +93,8 @@ def duration(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60} min {s % 60} s"
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def counted(n: int, noun: str) -> str:
+    """``n`` and ``noun``, in the plural unless ``n`` is 1: "1 sample", "1,000 samples"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -26,6 +26,7 @@ run computes the same bits as one that never stopped.
 from __future__ import annotations
 
 import math
+import os
 import re
 import sys
 import time
@@ -37,15 +38,18 @@ from tqdm import tqdm
 
 import tinygan
 from tinygan import plots
+from tinygan.backend import arithmetic, get_backend
 from tinygan.build import build_gan
 from tinygan.checkpoint import (CheckpointError, load_checkpoint, restore_feed, restore_gan,
                                 save_checkpoint)
 from tinygan.config import ConfigError, TrainConfig
+from tinygan.datasets import DestinationError
+from tinygan.datasets.folders import writable_folder
 from tinygan.feeds import make_feed
-from tinygan.files import atomic_write
+from tinygan.files import atomic_write, stale_temps
 from tinygan.history import History
 from tinygan.optim import linear_decay
-from tinygan.progress import Lines, on_terminal
+from tinygan.progress import Lines, counted, on_terminal
 from tinygan.signals import catch_signals
 from tinygan.registry import get_preset
 
@@ -59,6 +63,19 @@ RESUMABLE = ("iterations", "sample_every", "checkpoint_every", "log_every", "eva
 _FRAME = re.compile(r"iter_(\d+)\.png$")
 
 
+class OutOfMemory(Exception):
+    """Training needs more memory than there is; the message says what to make smaller.
+
+    ``trained`` tells whether any step was done in this call of
+    :meth:`Trainer.fit` (then the run failed while running, rather than being
+    refused before it started).
+    """
+
+    def __init__(self, message: str, trained: bool = False):
+        super().__init__(message)
+        self.trained = trained
+
+
 @dataclass
 class TrainResult:
     """How :meth:`Trainer.fit` ended."""
@@ -68,6 +85,7 @@ class TrainResult:
     message: str
     stats: dict            # the last logged means of LOGGED (and INFO_LOGGED with codes)
     seconds: float         # wall time of this call of fit()
+    logged: tuple[int, int] | None = None   # the first and last iteration ``stats`` average
 
     @property
     def exit_code(self) -> int:
@@ -99,30 +117,45 @@ class Trainer:
     def __init__(self, config: TrainConfig, *, callbacks=(), progress: bool = True,
                  overwrite: bool = False, echo=None, _checkpoint=None):
         self.config = config.resolved()
+        try:   # a bad $TINYGAN_BACKEND would otherwise surface at the first kernel call
+            get_backend()
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         self.callbacks = list(callbacks)
         self.progress, self.echo = progress, echo or _echo
         self.out = Path(self.config.out)
+        try:   # before the data is loaded; nothing is created yet
+            writable_folder(self.out, create=False)
+        except DestinationError as exc:
+            raise ConfigError(f"--out {self.out}: {exc}") from None
         self.spec = get_preset(self.config.preset)
         self.checkpoint_path = self.out / "checkpoint.npz"
-        if _checkpoint is None and not overwrite and _holds_run(self.out):
+        if _checkpoint is None and not overwrite and holds_run(self.out):
             raise ConfigError(f"{self.out} already holds a run; continue it with --resume, "
                               "replace it with --overwrite, or choose another --out")
         self.overwrite = overwrite
         c = self.config
         seeds = np.random.SeedSequence(c.seed).spawn(4)   # independent streams per purpose
         model_rng, gan_rng, self.feed_rng, noise_rng = map(np.random.default_rng, seeds)
-        self.feed = make_feed(c, self.spec, self.feed_rng)   # may raise DatasetError
-        self.gan = build_gan(c, model_rng, gan_rng)
-        n_fixed = 100 if self.spec.data == "image" else 1000
-        self.fixed_z = self.gan.sample_noise(n_fixed, rng=noise_rng)
+        self.resumed = _checkpoint is not None
+        try:
+            self.feed = make_feed(c, self.spec, self.feed_rng)   # may raise DatasetError
+            self.gan = build_gan(c, model_rng, gan_rng)
+            n_fixed = 100 if self.spec.data == "image" else 1000
+            self.fixed_z = self.gan.sample_noise(n_fixed, rng=noise_rng)
+        except MemoryError as exc:
+            raise self._out_of_memory(exc) from None
         self.iteration, self.elapsed = 0, 0.0
         self.logged = LOGGED + (INFO_LOGGED if self.gan.codes else ())
         self._sums, self._count = np.zeros(len(self.logged)), 0
         self.history = History()
         self.last_stats: dict = {}
+        self.last_logged: tuple[int, int] | None = None   # the iterations last_stats averages
         self.saved_iteration: int | None = None
+        self.saved_path: Path | None = None   # the checkpoint holding saved_iteration's state
         self.branched = False      # resumed into another folder than its checkpoint's
         self._stop: str | None = None
+        self.resumed_arithmetic: dict = {}   # the backend and BLAS threads of the checkpoint
         if _checkpoint is not None:
             self._restore(_checkpoint)
 
@@ -137,11 +170,19 @@ class Trainer:
         (With ``lr_decay`` < 1 the schedule follows the planned total, so a
         larger ``iterations`` also stretches the rest of the decay.)
         """
+        if (Path(path) / "config.json").exists() and not (Path(path) / "checkpoint.npz").exists():
+            raise ConfigError(f"{path} holds no checkpoint.npz, so there is nothing to resume "
+                              "(its run stopped before writing one there); start a new run "
+                              "without --resume, or resume the checkpoint it came from")
         ckpt = load_checkpoint(path)
         try:
             config = TrainConfig.from_dict(ckpt.config).resolved()
         except (ConfigError, TypeError) as exc:
             raise CheckpointError(f"{ckpt.path}: its config is not usable ({exc})") from None
+        unknown = sorted(set(overrides or {}) - set(config.to_dict()))
+        if unknown:
+            raise ConfigError(f"unknown settings {unknown} in the overrides of a resume; "
+                              f"only {', '.join(RESUMABLE)} may change")
         conflicts = []
         for key, value in (overrides or {}).items():
             if key not in RESUMABLE and value != getattr(config, key):
@@ -153,10 +194,15 @@ class Trainer:
                               f"{'; '.join(conflicts)}. A resumed run keeps its settings; only "
                               f"{', '.join('--' + k.replace('_', '-') for k in RESUMABLE)} "
                               "may change. Start a new run with another --out instead.")
-        if overrides is None or overrides.get("out") is None:
+        branch = overrides is not None and overrides.get("out") is not None
+        if not branch:
             config.out = str(ckpt.path.parent)
-        elif (Path(config.out).resolve() != ckpt.path.parent.resolve()
-              and _holds_run(Path(config.out)) and not kwargs.get("overwrite")):
+        elif isinstance(config.out, os.PathLike):   # as TrainConfig(out=Path(...)) takes it
+            config.out = os.fspath(config.out)
+        config.validate()   # the new values too: --iterations -1 is no run length
+        config._refuse_no_effect(set(overrides or {}) & set(RESUMABLE))
+        if (branch and Path(config.out).resolve() != ckpt.path.parent.resolve()
+                and holds_run(Path(config.out)) and not kwargs.get("overwrite")):
             raise ConfigError(f"{config.out} already holds another run; choose another --out "
                               "or add --overwrite")
         if config.iterations <= ckpt.iteration:
@@ -193,10 +239,18 @@ class Trainer:
             if fixed_z.shape != self.fixed_z.shape or sums.shape != self._sums.shape:
                 raise ValueError("wrong shape of fixed_z or log_sums")
             self.fixed_z, self._sums = fixed_z.astype(self.fixed_z.dtype), sums.astype(float)
-            self._count, self.elapsed = int(extra["log_count"]), float(extra["elapsed"])
-        except (KeyError, ValueError) as exc:
-            raise CheckpointError(f"{ckpt.path}: training state incomplete ({exc})") from None
+            self._count = _scalar(extra, "log_count", "iu", "a count (one integer >= 0)")
+            self.elapsed = _scalar(extra, "elapsed", "iuf", "a number of seconds >= 0")
+            # (a checkpoint from before they were recorded has neither: nothing to compare)
+            self.resumed_arithmetic = {k: _scalar(extra, k, kinds, what) for k, kinds, what in
+                                       (("backend", "U", "a name"),
+                                        ("blas_threads", "iu", "a count (one integer >= 0)"))
+                                       if k in extra}
+        except (KeyError, ValueError, TypeError) as exc:
+            raise CheckpointError(f"{ckpt.path}: training state incomplete or damaged "
+                                  f"({exc})") from None
         self.iteration = self.saved_iteration = ckpt.iteration
+        self.saved_path = ckpt.path   # until this run writes its own checkpoint
         # The history of *this* run, which stays in the checkpoint's folder when the
         # resumed run goes to another --out (a branch: it starts with the same rows).
         self.branched = self.out.resolve() != ckpt.path.parent.resolve()
@@ -214,12 +268,12 @@ class Trainer:
         """Write a checkpoint of the current state (default ``<out>/checkpoint.npz``)."""
         path = Path(path or self.checkpoint_path)
         extra = {"fixed_z": self.fixed_z, "log_sums": self._sums, "log_count": self._count,
-                 "elapsed": self.elapsed + self._session_time()}
+                 "elapsed": self.elapsed + self._session_time(), **self._arithmetic()}
         save_checkpoint(path, config=self.config.to_dict(), iteration=self.iteration,
                         gan=self.gan, feed=self.feed.batches, feed_rng=self.feed_rng,
                         extra=extra, version=tinygan.__version__)
         if path == self.checkpoint_path:
-            self.saved_iteration = self.iteration
+            self.saved_iteration, self.saved_path = self.iteration, path
         return path
 
     def weights_finite(self) -> bool:
@@ -229,13 +283,23 @@ class Trainer:
     # -- the loop -------------------------------------------------------------------
     def fit(self) -> TrainResult:
         """Train to ``config.iterations``; returns how it ended (never raises on NaN or signals)."""
-        c = self.config
-        self._t0 = time.perf_counter()
-        problem = None
+        self._t0, start = time.perf_counter(), self.iteration
+        self._arithmetic_now = arithmetic()   # the caller may have limited BLAS for fit()
+        self._note_other_arithmetic()
+        try:
+            return self._fit()
+        except MemoryError as exc:
+            trained = self.iteration > start
+            if not trained and not self.resumed:
+                self._discard_start()
+            raise self._out_of_memory(exc, trained) from None
+
+    def _fit(self) -> TrainResult:
+        c, problem = self.config, None
         with catch_signals(self):
             self._prepare_out_dir()
             if self.saved_iteration is None:   # a fresh run
-                self._sample(0)
+                self._sample(0)                # (fresh weights: finite)
                 self.save_checkpoint()         # a good checkpoint exists from the start
             for cb in self.callbacks:
                 cb.on_train_begin(self)
@@ -250,6 +314,37 @@ class Trainer:
         finished = self.iteration >= c.iterations
         status = "diverged" if problem else "done" if finished else self._stop
         return self._finish(status, problem)
+
+    def _discard_start(self):
+        """Remove what a new run wrote before its first step (its config, frame 0 and
+        the checkpoint of iteration 0): such a folder would only block the next try."""
+        for path in (self.checkpoint_path, self.out / "config.json", *self._frames()):
+            path.unlink(missing_ok=True)
+
+    def _out_of_memory(self, exc: MemoryError, trained: bool = False) -> OutOfMemory:
+        """The error to raise for ``exc``: what to make smaller, or what is kept."""
+        c, detail = self.config, f" ({exc})" if str(exc) else ""
+        if trained:
+            return OutOfMemory(f"out of memory at iteration {self.iteration + 1:,}{detail}; "
+                               f"the last good checkpoint (iteration {self.saved_iteration:,}) "
+                               f"is kept in {self.saved_path}", trained=True)
+        return OutOfMemory(f"not enough memory to train {c.preset} on {c.dataset} with "
+                           f"--batch-size {c.batch_size:,} and --latent-dim {c.latent_dim:,}"
+                           f"{detail}; use a smaller --batch-size or --latent-dim")
+
+    def _arithmetic(self) -> dict:
+        """The backend and BLAS threads of this run (see :func:`tinygan.backend.arithmetic`)."""
+        return getattr(self, "_arithmetic_now", None) or arithmetic()
+
+    def _note_other_arithmetic(self):
+        """Say so when a resumed run computes with another backend or BLAS thread count."""
+        then, now = self.resumed_arithmetic, self._arithmetic()
+        if then and {k: then.get(k) for k in now} != now:
+            self.echo(f"note: the checkpoint was computed with backend {then.get('backend')} "
+                      f"and {then.get('blas_threads')} BLAS thread(s), this run with "
+                      f"{now['backend']} and {now['blas_threads']}: it goes on, but its results "
+                      "will not be bit-identical to those of a run that never stopped "
+                      "(set TINYGAN_BACKEND and TINYGAN_BLAS_THREADS as before for that)")
 
     def _progress_bar(self):
         """A tqdm bar on a terminal; elsewhere plain lines (:class:`tinygan.progress.Lines`).
@@ -284,8 +379,11 @@ class Trainer:
             if self.progress:
                 bar.set_postfix_str(_postfix(self.last_stats), refresh=False)
         if it % c.sample_every == 0 or it == c.iterations:
-            self._sample(it)
-        if c.eval_every and it % c.eval_every == 0:
+            if problem := self._sample(it):
+                return problem
+        # also at the end of a run whose length is no multiple of --eval-every, so that
+        # its last stretch is measured (and may give best.npz)
+        if c.eval_every and (it % c.eval_every == 0 or it == c.iterations):
             for cb in self.callbacks:
                 self.history.log(it, **(cb.on_eval(self, it) or {}))
         if it % c.checkpoint_every == 0 or it == c.iterations:
@@ -307,34 +405,53 @@ class Trainer:
     def _log(self, it):
         means = self._sums / max(self._count, 1)
         self.last_stats = {k: float(v) for k, v in zip(self.logged, means) if not np.isnan(v)}
+        self.last_logged = (it - self._count + 1, it)   # (counted across a resume)
         self.history.log(it, **self.last_stats, time=round(self.elapsed + self._session_time(), 3))
         self._sums[:], self._count = 0.0, 0
 
-    def _sample(self, it):
-        x = self.generate(self.fixed_z)
+    def _finite_samples(self) -> np.ndarray | None:
+        """G(fixed_z), or None if a value is NaN or infinite (then nothing is drawn).
+
+        The losses of a diverging run can still be finite when its weights no
+        longer are; a picture of such samples would be garbage (and NumPy's
+        warnings about it noise)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = self.generate(self.fixed_z)
+        return x if np.isfinite(x).all() else None
+
+    def _sample(self, it) -> str | None:
+        """Draw frame ``it`` and record its statistics; what went wrong, if anything."""
+        x = self._finite_samples()
+        if x is None:
+            return f"iteration {it:,}: the generator's samples are NaN or infinite"
         path = self.out / "samples" / f"iter_{it:06d}.png"
         if self.spec.data == "image":
             plots.save_grid(path, plots.to_unit(x[:25], self.spec.value_range))
         else:
             plots.save_scatter(path, x, self.feed.reference, f"iteration {it:,}")
         self.history.log(it, sample_mean=float(x.mean()), sample_std=float(x.std()))
+        return None
 
     def _finish(self, status, message) -> TrainResult:
-        c, ckpt = self.config, self.checkpoint_path
+        # A run resumed into another folder may stop before its first checkpoint there:
+        # its last good state is then still the checkpoint it was resumed from.
+        c, ckpt = self.config, self.saved_path
         if status == "diverged":
             message = (f"training diverged at {message}; stopped. "
                        f"The last good checkpoint (iteration {self.saved_iteration:,}) is kept in "
                        f"{ckpt}. Try a smaller --lr (now {c.lr:g}) or another --seed.")
         elif status == "done":
-            message = f"done: {self.iteration:,} iterations; results in {self.out}/"
+            message = f"done: {counted(self.iteration, 'iteration')}; results in {self.out}/"
         else:
+            # a branch stopped before its first checkpoint continues from its source again
+            out = "" if ckpt.parent.resolve() == self.out.resolve() else f" --out {self.out}"
             message = (f"{status}: stopped at iteration {self.iteration:,} of {c.iterations:,}; "
                        f"checkpoint saved to {ckpt}. Resume with:\n"
-                       f"    tinygan train --resume {ckpt}")
+                       f"    tinygan train --resume {ckpt}{out}")
         self._write_pictures()
         self.history.save(self.out / "history.csv")
         result = TrainResult(status, self.iteration, message, dict(self.last_stats),
-                             time.perf_counter() - self._t0)
+                             time.perf_counter() - self._t0, self.last_logged)
         for cb in self.callbacks:
             cb.on_train_end(self, result)
         return result
@@ -342,6 +459,7 @@ class Trainer:
     # -- files ----------------------------------------------------------------------
     def _prepare_out_dir(self):
         (self.out / "samples").mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temps()
         # Anything in --out that is not this run's is replaced: all of it for a new run
         # or a branch (the folder held another run, or nothing), and for a resumed run
         # what came after its checkpoint.
@@ -351,9 +469,21 @@ class Trainer:
         if fresh and self.overwrite:
             for name in OUTPUTS:
                 (self.out / name).unlink(missing_ok=True)
-        config_json = self.config.to_json(version=tinygan.__version__)
+        config_json = self.config.to_json(version=tinygan.__version__, **self._arithmetic())
         with atomic_write(self.out / "config.json", "w") as f:
             f.write(config_json + "\n")
+
+    def _remove_stale_temps(self):
+        """Delete the temporary files of this run's outputs that a killed run left (a
+        checkpoint's is as large as the checkpoint), and say so in one line."""
+        stale = (stale_temps(self.out, OUTPUTS.__contains__)
+                 + stale_temps(self.out / "samples", lambda name: _FRAME.fullmatch(name)))
+        if stale:
+            size = sum(p.stat().st_size for p in stale)
+            for p in stale:
+                p.unlink(missing_ok=True)
+            self.echo(f"removed {counted(len(stale), 'temporary file')} ({size / 1e6:.1f} MB) "
+                      f"that an interrupted run left in {self.out}")
 
     def _frames(self, after: int = -1) -> list[Path]:
         found = []
@@ -368,10 +498,10 @@ class Trainer:
         plots.save_losses(out / "losses.png", self.history)
         plots.save_stats(out / "stats.png", self.history, self.feed.real_mean, self.feed.real_std)
         plots.save_gif(out / "progress.gif", self._frames(), warn=self.echo)
-        if not self.weights_finite():
+        x = self._finite_samples() if self.weights_finite() else None
+        if x is None:
             return   # diverged: real_vs_generated.png stays as the last good one
         title = f"{self.config.preset}, iteration {self.iteration:,}"
-        x = self.generate(self.fixed_z)
         if spec.data == "image":
             plots.save_real_vs_generated(out / "real_vs_generated.png", self.feed.reference,
                                          plots.to_unit(x[:8], spec.value_range), title)
@@ -383,8 +513,24 @@ class Trainer:
         return time.perf_counter() - self._t0 if hasattr(self, "_t0") else 0.0
 
 
-def _holds_run(out: Path) -> bool:
-    return (out / "checkpoint.npz").exists() or (out / "config.json").exists()
+def _scalar(extra: dict, name: str, kinds: str, what: str):
+    """``extra[name]`` as a Python value, if it is a single value of a dtype kind in ``kinds``
+    (and not negative); else ValueError, saying what it must be."""
+    a = extra[name]
+    if a.shape != () or a.dtype.kind not in kinds or (a.dtype.kind != "U" and not 0 <= a):
+        raise ValueError(f"extra/{name} must be {what}, got {a.dtype} {a!r}")
+    return a.item()
+
+
+def holds_run(out: Path) -> bool:
+    """Whether ``out`` holds a run that training there would replace.
+
+    A run has a checkpoint from its start, and a history once it has logged.  A
+    folder with only a ``config.json`` (and maybe the first frame) is a run that
+    died before its first checkpoint: nothing in it can be continued or is worth
+    keeping, so a new run may start there.
+    """
+    return (out / "checkpoint.npz").exists() or (out / "history.csv").exists()
 
 
 def _later_checkpoint(out: Path, ckpt) -> tuple[Path, int] | None:

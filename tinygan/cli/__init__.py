@@ -19,6 +19,7 @@ import sys
 import tinygan
 
 COMMANDS = ("train", "sample", "download", "evaluate")
+COMPUTING = ("train", "sample", "evaluate")   # they read TINYGAN_BACKEND and _BLAS_THREADS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,14 +35,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Parse ``argv`` (default ``sys.argv[1:]``), run the subcommand, return its exit code."""
-    parser = build_parser()
+    """Parse ``argv`` (default ``sys.argv[1:]``), run the subcommand, return its exit code.
+
+    Ctrl-C anywhere in here -- also while the subcommands' modules, and with
+    them NumPy, are imported, which takes a noticeable moment -- ends with one
+    line and exit code 130.  (The package and this module import nothing heavy,
+    so the console script reaches this function at once.)
+    """
+    command = "tinygan"
     try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    except SystemExit as exc:   # --help, or a usage error argparse has already printed
-        return exc.code if isinstance(exc.code, int) else 2
-    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+        except SystemExit as exc:   # --help, or a usage error argparse has already printed
+            return exc.code if isinstance(exc.code, int) else 2
+        command = f"tinygan {args.command}"
+        if args.command in COMPUTING:
+            from tinygan.cli._environment import check_environment
+            from tinygan.config import ConfigError
+            try:
+                check_environment()
+            except ConfigError as exc:
+                print(f"{command}: error: {exc}", file=sys.stderr)
+                return 2
         return args._run(args)
     except KeyboardInterrupt:
-        print(f"tinygan {args.command}: interrupted", file=sys.stderr)
+        print(f"{command}: interrupted", file=sys.stderr)
         return 130

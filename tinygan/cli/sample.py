@@ -20,6 +20,7 @@ from tinygan.cli._output import cannot_write, check_given, check_out
 from tinygan.config import ConfigError
 from tinygan.datasets import get_mixture
 from tinygan.files import atomic_write
+from tinygan.progress import counted
 from tinygan.registry import get_preset
 from tinygan.build import load_gan
 
@@ -109,7 +110,7 @@ def run(args) -> int:
     except OSError as exc:   # checked above, but a disk can fill up or a directory vanish
         print(cannot_write("sample", out, exc), file=sys.stderr)
         return 1
-    print(f"wrote {args.n:,} samples of {ckpt.path} (iteration {ckpt.iteration:,}) to {out}",
+    print(f"wrote {counted(args.n, 'sample')} of {ckpt.path} (iteration {ckpt.iteration:,}) to {out}",
           file=sys.stderr)
     return 0
 

@@ -8,13 +8,15 @@ import sys
 from pathlib import Path
 
 from tinygan.checkpoint import CheckpointError
+from tinygan.cli._environment import blas_thread_count
 from tinygan.config import DEFAULT_ITERATIONS, FRAMES, ConfigError, TrainConfig
 from tinygan.datasets import DATASETS, DatasetError
 from tinygan.gan import NOISES
 from tinygan.losses import GENERATOR_LOSSES
+from tinygan.progress import counted
 from tinygan.registry import PRESETS
 from tinygan.callbacks import Callback
-from tinygan.training import Trainer
+from tinygan.training import OutOfMemory, Trainer, holds_run
 
 # Command-line option -> TrainConfig field (argparse's dest is the same name).
 OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", "lr_decay",
@@ -121,7 +123,7 @@ def run(args) -> int:
     given = {k: getattr(args, k) for k in OPTIONS if getattr(args, k, None) is not None}
     say = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     try:
-        blas_threads = _blas_thread_count()   # a bad value is bad input: before any work
+        blas_threads = blas_thread_count()   # checked by tinygan.cli.main already
         if args.resume == "":   # e.g. --resume "$RUN" with RUN unset: not a fresh run
             raise ConfigError("--resume got an empty path; give a checkpoint or a run "
                               "directory, or --resume alone for --out's run")
@@ -136,34 +138,30 @@ def run(args) -> int:
                 config.out = _free_dir(config.out, say)
             trainer = Trainer(config, callbacks=make_callbacks(config), progress=not args.quiet,
                               overwrite=args.overwrite)
-    except (ConfigError, CheckpointError, DatasetError) as exc:
+    except (ConfigError, CheckpointError, DatasetError, OutOfMemory) as exc:
         print(f"tinygan train: error: {exc}", file=sys.stderr)
         return 2
     say(_summary(trainer, bool(args.resume)))
     try:
         with _blas_threads(blas_threads):
             result = trainer.fit()
+    except OutOfMemory as exc:   # refused (2) unless it failed after training started (1)
+        print(f"tinygan train: error: {exc}", file=sys.stderr)
+        return 1 if exc.trained else 2
     except OSError as exc:
         print(f"tinygan train: error: cannot write {exc.filename or trainer.out}: "
               f"{exc.strerror or exc}", file=sys.stderr)
         return 1
     print(result.message, file=sys.stderr)
     if result.stats:
-        s = result.stats
-        say(f"last {trainer.config.log_every} iterations: D loss {s['d_loss']:.3f}, G loss "
+        s, (first, last) = result.stats, result.logged
+        span = f"iteration {last:,}" if first == last else f"iterations {first:,}-{last:,}"
+        say(f"mean of {span}: D loss {s['d_loss']:.3f}, G loss "
             f"{s['g_loss']:.3f}, D(x) {s['d_x']:.3f}, D(G(z)) {s['d_g_z']:.3f}, "
             f"D accuracy {s['d_acc']:.1%}"
             + (f", Q's code loss {s['q_loss']:.3f}" if "q_loss" in s else "")
             + f"; {result.seconds:.0f} s")
     return result.exit_code
-
-
-def _blas_thread_count() -> int:
-    """``$TINYGAN_BLAS_THREADS`` (default 1, also when empty), checked (:func:`_blas_threads`)."""
-    n = os.environ.get("TINYGAN_BLAS_THREADS", "").strip() or "1"
-    if not n.isdigit() or int(n) < 1:
-        raise ConfigError(f"TINYGAN_BLAS_THREADS must be a positive integer, got {n!r}")
-    return int(n)
 
 
 def _blas_threads(n: int):
@@ -193,7 +191,7 @@ def _default_out(given: dict) -> str:
 def _free_dir(base: str, say) -> str:
     """``base``, or ``base-2``, ``base-3``, ... -- the first that holds no run."""
     candidate, k = Path(base), 1
-    while (candidate / "checkpoint.npz").exists() or (candidate / "config.json").exists():
+    while holds_run(candidate):
         k += 1
         candidate = Path(f"{base}-{k}")
     if k > 1:
@@ -209,6 +207,6 @@ def _summary(trainer: Trainer, resumed: bool) -> str:
     d = sum(p.value.size for p in trainer.gan.discriminator.parameters())
     start = f"resuming at iteration {trainer.iteration:,}, " if resumed else ""
     return (f"tinygan: {c.preset} on {c.dataset} ({data}); G {g:,} and D {d:,} trainable "
-            f"parameters; {start}{c.iterations:,} iterations of batch {c.batch_size}, "
+            f"parameters; {start}{counted(c.iterations, 'iteration')} of batch {c.batch_size}, "
             f"seed {c.seed} -> {c.out}/")
 

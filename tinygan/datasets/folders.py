@@ -1,4 +1,4 @@
-"""The folder a download goes to: checked before anything is fetched, tidied after a failure.
+"""The folder a download (or a training run) writes to: checked first, tidied after a failure.
 
 :func:`writable_folder` makes sure files can be created in the destination,
 so that a folder that cannot hold them is one clear error rather than every
@@ -15,14 +15,17 @@ from tinygan.datasets.errors import DestinationError
 from tinygan.files import create_temp
 
 
-def writable_folder(dest) -> Path:
+def writable_folder(dest, *, create: bool = True) -> Path:
     """``dest``, created if missing, once a file could be created in it (and removed).
 
     Checked before anything is fetched: a destination that cannot hold the
     files is one clear error, instead of every mirror of every file failing
     with a PermissionError.  Trying is the only sure test: ``os.access``
     answers yes to root even where the file system refuses (a read-only
-    mount, ``/sys``).
+    mount, ``/sys``).  ``tinygan train`` checks its ``--out`` the same way.
+
+    With ``create=False`` a missing ``dest`` is not created: the file is tried
+    in the nearest folder that exists, where creating ``dest`` would begin.
 
     Raises
     ------
@@ -46,17 +49,21 @@ def writable_folder(dest) -> Path:
     if nearest is not None and not nearest.is_dir():
         raise DestinationError(f"cannot create the folder {dest}: {nearest} is a file, not a "
                                "folder; choose another destination")
+    where = dest
+    if not create:
+        where = nearest if nearest is not None else Path(".")
+    else:
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DestinationError(f"cannot create the folder {dest} ({exc.strerror or exc}); "
+                                   "choose another destination") from None
     try:
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DestinationError(f"cannot create the folder {dest} ({exc.strerror or exc}); "
-                               "choose another destination") from None
-    try:
-        fd, probe = create_temp(dest / "write-test")   # as fetch will create its files
+        fd, probe = create_temp(where / "write-test")   # as fetch will create its files
         os.close(fd)
         probe.unlink()
     except OSError as exc:
-        raise DestinationError(f"cannot write in {dest} ({exc.strerror or exc}); choose "
+        raise DestinationError(f"cannot write in {where} ({exc.strerror or exc}); choose "
                                "another destination or make it writable") from None
     return dest
 
