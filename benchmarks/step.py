@@ -30,7 +30,6 @@ for a few seconds (memory bandwidth shared with other VMs) disturbs less.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 from pathlib import Path
@@ -226,7 +225,7 @@ def main(argv=None):
                   "numpy/numba": ms["numpy"] / ms["numba"],
                   "matmul share of numba": ms["matmul"] / ms["numba"]}
         summary[batch] = {"ms": ms, "ratios": ratios, "runs_ms": {c: r[c]["runs_ms"] for c in r}}
-        summary[batch]["paired_ratios"] = paired = {
+        summary[batch]["paired_ratios"] = {
             name: paired_ratio(r[a]["runs_ms"], r[b]["runs_ms"])
             for name, (a, b) in PAIRS.items() if a in r and b in r}
         cells = "".join(f"{ms[c]:>9.2f}" if c in ms else f"{'-':>9}" for c in cols)

@@ -40,7 +40,7 @@ from tinygan.datasets import GRID, RING
 from tinygan.layers import Layer
 from tinygan.metrics import mode_coverage
 from tinygan.optim import SGD, Adam
-from tinygan.presets import mixture_mlp, toy_mlp
+from tinygan.presets import mixture_mlp
 
 BATCH = 128
 RUN_STEPS = 100 if QUICK else 2000    # steps per run in the comparison table at the end

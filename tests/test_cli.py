@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 import tinygan
-from tinygan import datasets
 from tinygan.checkpoint import atomic_savez, load_checkpoint
 from tinygan.cli import COMMANDS, main
 from tinygan.datasets import DownloadError

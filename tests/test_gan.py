@@ -6,7 +6,7 @@ import pytest
 
 from tinygan import GAN, Sequential
 from tinygan.gradcheck import numerical_grad, rel_error_norm
-from tinygan.layers import BatchNorm, Dense, Dropout, LeakyReLU, Sigmoid, Tanh
+from tinygan.layers import BatchNorm, Dense, Dropout, LeakyReLU, Tanh
 from tinygan.losses import discriminator_loss, generator_loss, info_loss
 from tinygan.optim import Adam, Optimizer
 from tinygan.presets import mnist_mlp, toy_mlp

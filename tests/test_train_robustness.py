@@ -177,7 +177,7 @@ def test_too_little_memory_to_build_is_one_line_and_writes_nothing(tmp_path, mon
 def test_too_little_memory_for_a_step_is_one_line_and_blocks_no_rerun(tmp_path, monkeypatch,
                                                                       capsys, at, code):
     from tinygan.gan import GAN
-    from tinygan.training import holds_run
+    from tinygan.run_folder import holds_run
     step, calls = GAN.train_step, []
 
     def step_until(self, batches):

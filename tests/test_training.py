@@ -14,7 +14,6 @@ import pytest
 from PIL import Image
 
 import tinygan
-from tinygan import datasets
 from tinygan.checkpoint import atomic_savez, load_checkpoint
 from tinygan.config import ConfigError, TrainConfig
 from tinygan.history import BASE_COLUMNS

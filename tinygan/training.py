@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import sys
 import time
 from dataclasses import dataclass
@@ -46,21 +45,19 @@ from tinygan.config import ConfigError, TrainConfig
 from tinygan.datasets import DestinationError
 from tinygan.datasets.folders import writable_folder
 from tinygan.feeds import make_feed
-from tinygan.files import atomic_write, stale_temps
+from tinygan.files import atomic_write
 from tinygan.history import History
 from tinygan.optim import linear_decay
 from tinygan.progress import Lines, counted, on_terminal
 from tinygan.signals import catch_signals
 from tinygan.registry import get_preset
+from tinygan.run_folder import OUTPUTS, frames, holds_run, later_checkpoint, remove_stale_temps
 
 LOGGED = ("d_loss", "g_loss", "d_x", "d_g_z", "d_acc")
 INFO_LOGGED = ("q_loss",)   # also logged when the GAN has InfoGAN's code
-OUTPUTS = ("checkpoint.npz", "config.json", "history.csv", "losses.png", "stats.png",
-           "real_vs_generated.png", "progress.gif", "best.npz", "metrics.png", "metrics.json")
 EXIT_CODES = {"done": 0, "diverged": 1, "SIGINT": 130, "SIGTERM": 143}
 # Options a resumed run may change: they decide what is recorded, not what is computed.
 RESUMABLE = ("iterations", "sample_every", "checkpoint_every", "log_every", "eval_every", "out")
-_FRAME = re.compile(r"iter_(\d+)\.png$")
 
 
 class OutOfMemory(Exception):
@@ -208,7 +205,7 @@ class Trainer:
         if config.iterations <= ckpt.iteration:
             raise ConfigError(f"{ckpt.path} is already at iteration {ckpt.iteration:,} of "
                               f"{config.iterations:,}; pass a larger --iterations to train on")
-        later = _later_checkpoint(Path(config.out), ckpt)
+        later = later_checkpoint(Path(config.out), ckpt)
         if later and not kwargs.get("overwrite"):
             raise ConfigError(f"{later[0]} is at iteration {later[1]:,}, later than "
                               f"{ckpt.path.name} ({ckpt.iteration:,}): continuing from "
@@ -318,7 +315,7 @@ class Trainer:
     def _discard_start(self):
         """Remove what a new run wrote before its first step (its config, frame 0 and
         the checkpoint of iteration 0): such a folder would only block the next try."""
-        for path in (self.checkpoint_path, self.out / "config.json", *self._frames()):
+        for path in (self.checkpoint_path, self.out / "config.json", *frames(self.out)):
             path.unlink(missing_ok=True)
 
     def _out_of_memory(self, exc: MemoryError, trained: bool = False) -> OutOfMemory:
@@ -464,7 +461,7 @@ class Trainer:
         # or a branch (the folder held another run, or nothing), and for a resumed run
         # what came after its checkpoint.
         fresh = self.saved_iteration is None or self.branched
-        for frame in self._frames(after=-1 if fresh else self.saved_iteration):
+        for frame in frames(self.out, after=-1 if fresh else self.saved_iteration):
             frame.unlink()
         if fresh and self.overwrite:
             for name in OUTPUTS:
@@ -474,30 +471,16 @@ class Trainer:
             f.write(config_json + "\n")
 
     def _remove_stale_temps(self):
-        """Delete the temporary files of this run's outputs that a killed run left (a
-        checkpoint's is as large as the checkpoint), and say so in one line."""
-        stale = (stale_temps(self.out, OUTPUTS.__contains__)
-                 + stale_temps(self.out / "samples", lambda name: _FRAME.fullmatch(name)))
-        if stale:
-            size = sum(p.stat().st_size for p in stale)
-            for p in stale:
-                p.unlink(missing_ok=True)
-            self.echo(f"removed {counted(len(stale), 'temporary file')} ({size / 1e6:.1f} MB) "
+        count, size = remove_stale_temps(self.out)
+        if count:
+            self.echo(f"removed {counted(count, 'temporary file')} ({size / 1e6:.1f} MB) "
                       f"that an interrupted run left in {self.out}")
-
-    def _frames(self, after: int = -1) -> list[Path]:
-        found = []
-        for p in (self.out / "samples").glob("iter_*.png"):
-            m = _FRAME.search(p.name)
-            if m and int(m.group(1)) > after:
-                found.append((int(m.group(1)), p))
-        return [p for _, p in sorted(found)]
 
     def _write_pictures(self):
         out, spec = self.out, self.spec
         plots.save_losses(out / "losses.png", self.history)
         plots.save_stats(out / "stats.png", self.history, self.feed.real_mean, self.feed.real_std)
-        plots.save_gif(out / "progress.gif", self._frames(), warn=self.echo)
+        plots.save_gif(out / "progress.gif", frames(self.out), warn=self.echo)
         x = self._finite_samples() if self.weights_finite() else None
         if x is None:
             return   # diverged: real_vs_generated.png stays as the last good one
@@ -520,30 +503,6 @@ def _scalar(extra: dict, name: str, kinds: str, what: str):
     if a.shape != () or a.dtype.kind not in kinds or (a.dtype.kind != "U" and not 0 <= a):
         raise ValueError(f"extra/{name} must be {what}, got {a.dtype} {a!r}")
     return a.item()
-
-
-def holds_run(out: Path) -> bool:
-    """Whether ``out`` holds a run that training there would replace.
-
-    A run has a checkpoint from its start, and a history once it has logged.  A
-    folder with only a ``config.json`` (and maybe the first frame) is a run that
-    died before its first checkpoint: nothing in it can be continued or is worth
-    keeping, so a new run may start there.
-    """
-    return (out / "checkpoint.npz").exists() or (out / "history.csv").exists()
-
-
-def _later_checkpoint(out: Path, ckpt) -> tuple[Path, int] | None:
-    """``(path, iteration)`` of ``out/checkpoint.npz`` if it is another file than ``ckpt``
-    and further on (resuming from ``best.npz`` in its own run folder would replace it)."""
-    latest = out / "checkpoint.npz"
-    if not latest.exists() or latest.resolve() == ckpt.path.resolve():
-        return None
-    try:
-        iteration = load_checkpoint(latest).iteration
-    except CheckpointError:
-        return None   # unreadable: nothing of value is lost by replacing it
-    return (latest, iteration) if iteration > ckpt.iteration else None
 
 
 def _postfix(s: dict) -> str:

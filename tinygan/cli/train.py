@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from tinygan.losses import GENERATOR_LOSSES
 from tinygan.progress import counted
 from tinygan.registry import PRESETS
 from tinygan.callbacks import Callback
-from tinygan.training import OutOfMemory, Trainer, holds_run
+from tinygan.run_folder import holds_run
+from tinygan.training import OutOfMemory, Trainer
 
 # Command-line option -> TrainConfig field (argparse's dest is the same name).
 OPTIONS = ("dataset", "preset", "iterations", "batch_size", "latent_dim", "lr", "lr_decay",
