@@ -26,7 +26,6 @@ run computes the same bits as one that never stopped.
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -39,8 +38,7 @@ import tinygan
 from tinygan import plots
 from tinygan.backend import arithmetic, get_backend
 from tinygan.build import build_gan
-from tinygan.checkpoint import (CheckpointError, load_checkpoint, restore_feed, restore_gan,
-                                save_checkpoint)
+from tinygan.checkpoint import CheckpointError, restore_feed, restore_gan, save_checkpoint
 from tinygan.config import ConfigError, TrainConfig
 from tinygan.datasets import DestinationError
 from tinygan.datasets.folders import writable_folder
@@ -51,13 +49,12 @@ from tinygan.optim import linear_decay
 from tinygan.progress import Lines, counted, on_terminal
 from tinygan.signals import catch_signals
 from tinygan.registry import get_preset
-from tinygan.run_folder import OUTPUTS, frames, holds_run, later_checkpoint, remove_stale_temps
+from tinygan.resuming import decay_note, restored_scalar, resumed_config
+from tinygan.run_folder import OUTPUTS, frames, holds_run, remove_stale_temps
 
 LOGGED = ("d_loss", "g_loss", "d_x", "d_g_z", "d_acc")
 INFO_LOGGED = ("q_loss",)   # also logged when the GAN has InfoGAN's code
 EXIT_CODES = {"done": 0, "diverged": 1, "SIGINT": 130, "SIGTERM": 143}
-# Options a resumed run may change: they decide what is recorded, not what is computed.
-RESUMABLE = ("iterations", "sample_every", "checkpoint_every", "log_every", "eval_every", "out")
 
 
 class OutOfMemory(Exception):
@@ -161,66 +158,18 @@ class Trainer:
     def resume(cls, path, overrides: dict | None = None, **kwargs) -> Trainer:
         """A trainer continuing the run saved in ``path`` (a checkpoint or a run directory).
 
-        ``overrides`` may change only the settings in :data:`RESUMABLE`
+        ``overrides`` may change only the settings in
+        :data:`tinygan.resuming.RESUMABLE`
         (e.g. ``{"iterations": 20000}``); any other difference from the
         checkpoint's config is an error, since it would not continue *that* run.
         (With ``lr_decay`` < 1 the schedule follows the planned total, so a
         larger ``iterations`` also stretches the rest of the decay.)
         """
-        if (Path(path) / "config.json").exists() and not (Path(path) / "checkpoint.npz").exists():
-            raise ConfigError(f"{path} holds no checkpoint.npz, so there is nothing to resume "
-                              "(its run stopped before writing one there); start a new run "
-                              "without --resume, or resume the checkpoint it came from")
-        ckpt = load_checkpoint(path)
-        try:
-            config = TrainConfig.from_dict(ckpt.config).resolved()
-        except (ConfigError, TypeError) as exc:
-            raise CheckpointError(f"{ckpt.path}: its config is not usable ({exc})") from None
-        unknown = sorted(set(overrides or {}) - set(config.to_dict()))
-        if unknown:
-            raise ConfigError(f"unknown settings {unknown} in the overrides of a resume; "
-                              f"only {', '.join(RESUMABLE)} may change")
-        conflicts = []
-        for key, value in (overrides or {}).items():
-            if key not in RESUMABLE and value != getattr(config, key):
-                conflicts.append(f"--{key.replace('_', '-')} {value} (checkpoint: "
-                                 f"{getattr(config, key)})")
-            setattr(config, key, value)
-        if conflicts:
-            raise ConfigError(f"{ckpt.path} was trained with other settings: "
-                              f"{'; '.join(conflicts)}. A resumed run keeps its settings; only "
-                              f"{', '.join('--' + k.replace('_', '-') for k in RESUMABLE)} "
-                              "may change. Start a new run with another --out instead.")
-        branch = overrides is not None and overrides.get("out") is not None
-        if not branch:
-            config.out = str(ckpt.path.parent)
-        elif isinstance(config.out, os.PathLike):   # as TrainConfig(out=Path(...)) takes it
-            config.out = os.fspath(config.out)
-        config.validate()   # the new values too: --iterations -1 is no run length
-        config._refuse_no_effect(set(overrides or {}) & set(RESUMABLE))
-        if (branch and Path(config.out).resolve() != ckpt.path.parent.resolve()
-                and holds_run(Path(config.out)) and not kwargs.get("overwrite")):
-            raise ConfigError(f"{config.out} already holds another run; choose another --out "
-                              "or add --overwrite")
-        if config.iterations <= ckpt.iteration:
-            raise ConfigError(f"{ckpt.path} is already at iteration {ckpt.iteration:,} of "
-                              f"{config.iterations:,}; pass a larger --iterations to train on")
-        later = later_checkpoint(Path(config.out), ckpt)
-        if later and not kwargs.get("overwrite"):
-            raise ConfigError(f"{later[0]} is at iteration {later[1]:,}, later than "
-                              f"{ckpt.path.name} ({ckpt.iteration:,}): continuing from "
-                              f"{ckpt.path.name} here would replace it and the samples after "
-                              f"iteration {ckpt.iteration:,}. Add --overwrite to do that, or "
-                              "--out NEW to continue in another folder")
+        ckpt, config = resumed_config(path, overrides, kwargs.get("overwrite", False))
         trainer = cls(config, _checkpoint=ckpt, **kwargs)
-        planned = int(ckpt.config.get("iterations", config.iterations))
-        if config.lr_decay != 1.0 and planned != config.iterations:
-            k, d = ckpt.iteration, config.lr_decay
-            trainer.echo(f"note: the learning-rate decay (--lr-decay {d:g}) was planned over "
-                         f"{planned:,} iterations; over {config.iterations:,} its factor at "
-                         f"iteration {k:,} becomes {linear_decay(k, config.iterations, d):.3g} "
-                         f"instead of {linear_decay(k, planned, d):.3g}. The run goes on, but "
-                         f"not as a run of {config.iterations:,} from the start would.")
+        note = decay_note(ckpt, config)
+        if note:
+            trainer.echo(note)
         return trainer
 
     def _restore(self, ckpt):
@@ -236,10 +185,11 @@ class Trainer:
             if fixed_z.shape != self.fixed_z.shape or sums.shape != self._sums.shape:
                 raise ValueError("wrong shape of fixed_z or log_sums")
             self.fixed_z, self._sums = fixed_z.astype(self.fixed_z.dtype), sums.astype(float)
-            self._count = _scalar(extra, "log_count", "iu", "a count (one integer >= 0)")
-            self.elapsed = _scalar(extra, "elapsed", "iuf", "a number of seconds >= 0")
+            self._count = restored_scalar(extra, "log_count", "iu", "a count (one integer >= 0)")
+            self.elapsed = restored_scalar(extra, "elapsed", "iuf", "a number of seconds >= 0")
             # (a checkpoint from before they were recorded has neither: nothing to compare)
-            self.resumed_arithmetic = {k: _scalar(extra, k, kinds, what) for k, kinds, what in
+            self.resumed_arithmetic = {k: restored_scalar(extra, k, kinds, what)
+                                       for k, kinds, what in
                                        (("backend", "U", "a name"),
                                         ("blas_threads", "iu", "a count (one integer >= 0)"))
                                        if k in extra}
@@ -494,15 +444,6 @@ class Trainer:
 
     def _session_time(self) -> float:
         return time.perf_counter() - self._t0 if hasattr(self, "_t0") else 0.0
-
-
-def _scalar(extra: dict, name: str, kinds: str, what: str):
-    """``extra[name]`` as a Python value, if it is a single value of a dtype kind in ``kinds``
-    (and not negative); else ValueError, saying what it must be."""
-    a = extra[name]
-    if a.shape != () or a.dtype.kind not in kinds or (a.dtype.kind != "U" and not 0 <= a):
-        raise ValueError(f"extra/{name} must be {what}, got {a.dtype} {a!r}")
-    return a.item()
 
 
 def _postfix(s: dict) -> str:
