@@ -243,3 +243,25 @@ def test_damaged_training_state_is_a_checkpoint_error(tmp_path, change, message)
     tamper(tmp_path / "run" / "checkpoint.npz", change)
     with pytest.raises(CheckpointError, match=message):
         resume(tmp_path / "run", {"iterations": 20})
+
+
+def test_a_history_that_cannot_be_read_stops_the_resume_before_it_is_replaced(tmp_path,
+                                                                               monkeypatch):
+    from pathlib import Path
+    from tinygan.checkpoint import CheckpointError
+    fit(ring(tmp_path, "run"))
+    log = tmp_path / "run" / "history.csv"
+    before = log.read_bytes()
+    real_read = Path.read_bytes
+
+    def refuse(self):   # as an unreadable file would (chmod does not stop root)
+        if self == log:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(CheckpointError, match=r"history.csv: cannot read the run's history "
+                                              r"\(Permission denied\); make it readable"):
+        resume(tmp_path / "run", {"iterations": 30})
+    monkeypatch.undo()
+    assert log.read_bytes() == before

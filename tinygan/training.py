@@ -202,8 +202,12 @@ class Trainer:
         # resumed run goes to another --out (a branch: it starts with the same rows).
         self.branched = self.out.resolve() != ckpt.path.parent.resolve()
         # A branch leaves that history.csv as it is: no copy of a damaged one is needed.
-        self.history = History.load(ckpt.path.parent / "history.csv", warn=self.echo,
-                                    keep_damaged=not self.branched)
+        log = ckpt.path.parent / "history.csv"
+        try:
+            self.history = History.load(log, warn=self.echo, keep_damaged=not self.branched)
+        except OSError as exc:   # going on would replace the rows it could not read
+            raise CheckpointError(f"{log}: cannot read the run's history ({exc.strerror or exc});"
+                                  " make it readable, or move it away to start a new one") from None
         self.history.truncate(ckpt.iteration)
 
     # -- pieces callbacks may use ---------------------------------------------------
