@@ -118,6 +118,11 @@ def test_the_entry_point_imports_no_numpy():
     code = "import sys, tinygan.cli; print('numpy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, env=env).stdout == "False\n"
+    # ... while a plain `import tinygan` still reaches every subpackage, as before
+    code = ("import tinygan; print(tinygan.layers.Dense.__name__, tinygan.backend.__name__, "
+            "tinygan.GAN.__name__, hasattr(tinygan, 'no_such_thing'))")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=env).stdout == "Dense tinygan.backend GAN False\n"
 
 
 @pytest.mark.parametrize("case, message", [

@@ -28,7 +28,12 @@ _LAZY = {"Sequential": "tinygan.model", "GAN": "tinygan.gan"}
 
 
 def __getattr__(name):
+    import importlib
+    import importlib.util
     if name in _LAZY:
-        import importlib
         return getattr(importlib.import_module(_LAZY[name]), name)
+    # tinygan.layers, tinygan.backend, ...: reachable after a plain `import tinygan`,
+    # as they were when this file imported them eagerly
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'tinygan' has no attribute {name!r}")
