@@ -291,3 +291,22 @@ def test_temporary_files_a_killed_run_left_are_removed(tmp_path, how):
         Trainer(ring(tmp_path, "run"), **quiet(echo=said.append, overwrite=True)).fit()
     assert [p.exists() for p in stale + kept] == [False] * 3 + [True] * 2
     assert f"removed 3 temporary files (0.0 MB) that an interrupted run left in {run}" in said
+
+
+def test_too_little_memory_on_a_resume_gives_advice_a_resume_can_follow(tmp_path, monkeypatch,
+                                                                        capsys):
+    from tinygan.gan import GAN
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "ring", "--iterations", "2", "--out", str(out),
+                 "--quiet"]) == 0
+
+    def too_big(self, batches):
+        raise MemoryError("Unable to allocate 47.7 GiB")
+    monkeypatch.setattr(GAN, "train_step", too_big)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--iterations", "4", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    # not "use a smaller --batch-size": a resume refuses to change it
+    assert err.endswith("; free memory (other programs), or start a new run with a smaller "
+                        "--batch-size or --latent-dim (a resumed run keeps its settings)\n")
+    assert (out / "checkpoint.npz").exists()

@@ -279,9 +279,12 @@ class Trainer:
             return OutOfMemory(f"out of memory at iteration {self.iteration + 1:,}{detail}; "
                                f"the last good checkpoint (iteration {self.saved_iteration:,}) "
                                f"is kept in {self.saved_path}", trained=True)
+        advice = ("free memory (other programs), or start a new run with a smaller "
+                  "--batch-size or --latent-dim (a resumed run keeps its settings)"
+                  if self.resumed else "use a smaller --batch-size or --latent-dim")
         return OutOfMemory(f"not enough memory to train {c.preset} on {c.dataset} with "
                            f"--batch-size {c.batch_size:,} and --latent-dim {c.latent_dim:,}"
-                           f"{detail}; use a smaller --batch-size or --latent-dim")
+                           f"{detail}; {advice}")
 
     def _arithmetic(self) -> dict:
         """The backend and BLAS threads of this run (see :func:`tinygan.backend.arithmetic`)."""
