@@ -26,6 +26,7 @@ def load(tmp_path, text: bytes | str, **kw):
     ("15,x,2\n", "d_loss is 'x', not a number"),
     ("15.5,1,2\n", "the iteration is 15.5, not a whole number >= 0"),
     ("5,1,2\n", "iteration 5 after iteration 10"),
+    ("90,1,2\n", "iteration 90 before iteration 20"),   # one iteration edited up
     (b"15,\xff\xfe,2\n", "not UTF-8 text"),
 ])
 def test_a_damaged_line_costs_only_itself_and_is_named(tmp_path, bad, why):

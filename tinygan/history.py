@@ -111,7 +111,7 @@ class History:
 # -- reading a history.csv that may be damaged ------------------------------------------
 def _parse(data: bytes) -> tuple[list[dict], list[tuple[int, str]]]:
     """The readable rows of a history.csv's bytes, and ``(line number, why)`` of the others."""
-    rows, problems, header = [], [], None
+    numbered, problems, header = [], [], None
     # Line by line, so that one undecodable line costs that line only.
     for number, raw in enumerate(data.splitlines(), start=1):
         try:
@@ -131,13 +131,36 @@ def _parse(data: bytes) -> tuple[list[dict], list[tuple[int, str]]]:
             if isinstance(fields, Exception):
                 raise ValueError("not UTF-8 text" if isinstance(fields, UnicodeDecodeError)
                                  else f"not CSV ({fields})")
-            rows.append(_row(header, fields, rows[-1]["iteration"] if rows else -1))
+            numbered.append((number, _row(header, fields)))
         except ValueError as exc:
             problems.append((number, str(exc)))
+    rows, out_of_order = _in_order(numbered)
+    return rows, sorted(problems + out_of_order)
+
+
+def _in_order(numbered: list[tuple[int, dict]]) -> tuple[list[dict], list[tuple[int, str]]]:
+    """The rows whose iterations rise, and ``(line number, why)`` of those out of place.
+
+    Rows are written in order, so a repeated or earlier iteration is not one of
+    ours -- and neither is one *later* than the two rows after it (an iteration
+    20 edited to 90 in front of 25 and 30): dropping that one row, rather than
+    every row after it, is what leaves the most of the file.
+    """
+    its = [row["iteration"] for _, row in numbered]
+    rows, problems = [], []
+    for k, (number, row) in enumerate(numbered):
+        it, last = its[k], rows[-1]["iteration"] if rows else -1
+        following, after = (its[k + 1:k + 3] + [None, None])[:2]
+        if it <= last:
+            problems.append((number, f"iteration {it} after iteration {last}"))
+        elif following is not None and last < following < it and (after is None or after <= it):
+            problems.append((number, f"iteration {it} before iteration {following}"))
+        else:
+            rows.append(row)
     return rows, problems
 
 
-def _row(header: list[str], fields: list[str], previous: int) -> dict:
+def _row(header: list[str], fields: list[str]) -> dict:
     """One row as ``{column: number}``; ValueError saying what is wrong with it."""
     if len(fields) != len(header):
         raise ValueError(f"{len(fields)} fields where the header has {len(header)}")
@@ -152,8 +175,6 @@ def _row(header: list[str], fields: list[str], previous: int) -> dict:
     it = row.get("iteration")
     if it is None or not (it.is_integer() and it >= 0):
         raise ValueError(f"the iteration is {it}, not a whole number >= 0")
-    if it <= previous:   # rows are written in order: a repeated or earlier one is not ours
-        raise ValueError(f"iteration {int(it)} after iteration {previous}")
     row["iteration"] = int(it)
     return row
 
