@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tinygan.callbacks import Callback
+from tinygan.checkpoint import load_checkpoint
 from tinygan.cli import main
 from tinygan.config import TrainConfig
 from tinygan.training import Trainer
@@ -50,8 +51,12 @@ def test_a_branch_stopped_before_its_first_checkpoint_says_how_to_continue_it(tm
     branch._stop = "SIGINT"   # as if Ctrl-C came before the first step
     result = branch.fit()
     assert result.status == "SIGINT" and result.iteration == 10
-    ckpt = tmp_path / "a" / "checkpoint.npz"
-    assert f"tinygan train --resume {ckpt} --out {tmp_path / 'b'}" in result.message
+    ckpt = tmp_path / "b" / "checkpoint.npz"   # the branch saves its own, with its settings
+    command = f"tinygan train --resume {ckpt}"
+    assert result.message.endswith(command)
+    # ... and the command it prints continues the branch to its own --iterations
+    assert main([*command.split()[1:], "--quiet"]) == 0
+    assert load_checkpoint(ckpt).iteration == 20
 
 
 @pytest.mark.parametrize("variable, value, message", [

@@ -258,7 +258,10 @@ class Trainer:
             while self.iteration < c.iterations and not self._stop and not problem:
                 problem = self._iteration(bar)
             bar.close()
-            if self._stop and not problem and self.saved_iteration != self.iteration:
+            # stopped: save, unless this folder's checkpoint already holds this state (a
+            # branch stopped before its first checkpoint saves one, so it can be resumed)
+            if self._stop and not problem and (self.saved_iteration != self.iteration
+                                               or self.saved_path != self.checkpoint_path):
                 problem = self._checkpoint_if_finite()
         # a signal during the last step stops nothing: the run is complete (otherwise the
         # loop ended early without a problem, so a signal stopped it)
@@ -396,12 +399,10 @@ class Trainer:
                        f"{ckpt}. Try a smaller --lr (now {c.lr:g}) or another --seed.")
         elif status == "done":
             message = f"done: {counted(self.iteration, 'iteration')}; results in {self.out}/"
-        else:
-            # a branch stopped before its first checkpoint continues from its source again
-            out = "" if ckpt.parent.resolve() == self.out.resolve() else f" --out {self.out}"
+        else:   # stopped by a signal: the checkpoint is this folder's (see _fit)
             message = (f"{status}: stopped at iteration {self.iteration:,} of {c.iterations:,}; "
                        f"checkpoint saved to {ckpt}. Resume with:\n"
-                       f"    tinygan train --resume {ckpt}{out}")
+                       f"    tinygan train --resume {ckpt}")
         self._write_pictures()
         self.history.save(self.out / "history.csv")
         result = TrainResult(status, self.iteration, message, dict(self.last_stats),
