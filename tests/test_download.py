@@ -86,6 +86,7 @@ def nowhere_else(tmp_path, monkeypatch):
     monkeypatch.setattr(mnist, "SYSTEM_DIRS", {})
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("TINYGAN_DATA", raising=False)
+    monkeypatch.setattr(dl, "IMAGES", {"train": 5, "test": 3})   # the sizes of make_files()
 
 
 def test_success_then_load(server, tmp_path, monkeypatch):
@@ -389,6 +390,22 @@ def test_a_complete_readable_copy_in_dest_is_kept_as_it_is(tmp_path, no_network,
     err = capsys.readouterr().err.splitlines()
     assert err == [f"{tmp_path / 'debian' / n}: already present, readable but not the "
                    "published file (recompressed?): kept as it is" for n in FILES]
+
+
+def test_a_readable_split_of_another_size_is_not_kept(server, tmp_path):
+    """A subset (or the other data set's split of another size) is not the data set."""
+    other = make_files(seed=1)
+    rng = np.random.default_rng(2)
+    train_images, train_labels = (b + ".gz" for b in mnist.SPLIT_FILES["train"])
+    (tmp_path / train_images).write_bytes(gzip.compress(encode_idx(
+        rng.integers(0, 256, (4, 28, 28), dtype=np.uint8))))      # 4 images where 5 are published
+    (tmp_path / train_labels).write_bytes(gzip.compress(encode_idx(
+        rng.integers(0, 10, 4, dtype=np.uint8))))
+    for name in mnist.SPLIT_FILES["test"]:
+        (tmp_path / (name + ".gz")).write_bytes(other[name + ".gz"])   # 3 images: kept
+    get(tmp_path, [server.url("ok")])
+    assert sorted(server.requests) == [f"/ok/{train_images}", f"/ok/{train_labels}"]
+    assert (tmp_path / train_images).read_bytes() == FILES[train_images]
 
 
 def test_only_the_split_that_cannot_be_read_is_fetched(server, tmp_path):

@@ -29,6 +29,9 @@ from tinygan.files import atomic_write
 from tinygan.progress import on_terminal
 
 FILES = tuple(f"{base}.gz" for pair in SPLIT_FILES.values() for base in pair)
+# Images in each published split (both data sets): a readable copy with another count
+# is not the data set, whatever else it is
+IMAGES = {"train": 60_000, "test": 10_000}
 
 # Tried in order. yann.lecun.com, the original home of MNIST, is often down
 # or asks for a login, so it comes last.
@@ -242,21 +245,24 @@ def _fetch_missing(name, dest, checksums, present, readable, mirrors, progress, 
 
 
 def _readable_files(name, dest: Path, wanted) -> set[str]:
-    """The files of ``wanted`` in ``dest`` whose split tinygan reads from there as it is.
+    """The files of ``wanted`` in ``dest`` whose split tinygan reads from there as it is,
+    with as many images as the published split (:data:`IMAGES`).
 
     They are kept, whatever their hash: the same images and labels, maybe
-    compressed otherwise, and perhaps a system package's files.
+    compressed otherwise, and perhaps a system package's files.  A split with
+    another count (a subset, a truncated copy) is fetched again.
     """
     keep = set()
-    for pair in SPLIT_FILES.values():
+    for split, pair in SPLIT_FILES.items():
         files = [f"{base}.gz" for base in pair]
         if not wanted & set(files):
             continue
         try:
-            mnist.read_image_files(name, *(dest / f for f in files))
+            _, labels = mnist.read_image_files(name, *(dest / f for f in files))
         except DatasetError:
             continue
-        keep.update(f for f in files if f in wanted)
+        if len(labels) == IMAGES[split]:
+            keep.update(f for f in files if f in wanted)
     return keep
 
 
