@@ -87,8 +87,14 @@ def set_backend(name: str) -> str:
 def get_backend() -> str:
     """The active backend's name, reading ``TINYGAN_BACKEND`` on first use."""
     if _active is None:
-        set_backend(os.environ.get("TINYGAN_BACKEND", "numba").strip().lower() or "numba")
+        use_environment()
     return _active
+
+
+def use_environment() -> str:
+    """Select the backend ``TINYGAN_BACKEND`` names (numba when unset or empty); returns
+    the backend now active, as :func:`set_backend` does (ValueError for another name)."""
+    return set_backend(os.environ.get("TINYGAN_BACKEND", "").strip() or "numba")
 
 
 class Kernel:

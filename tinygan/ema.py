@@ -44,7 +44,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from tinygan.kernels import ArrayGroup, ema_update_all
-from tinygan.state import load_arrays
+from tinygan.state import load_arrays, saved_scalar
 
 COUNT = "updates"   # the update count's name in a state dict (parameters are "<i>.<name>")
 
@@ -143,11 +143,8 @@ class WeightAverage:
         state = dict(state)
         count = state.pop(COUNT, None)
         if count is not None:
-            count = np.asarray(count)
-            if count.shape != () or count.dtype.kind not in "iu" or count < 0:
-                raise ValueError(f"state does not fit this weight average: {COUNT!r} must be a "
-                                 f"count (one integer >= 0), got {count.dtype} {count!r}")
+            count = saved_scalar(count, COUNT, owner="weight average")
         load_arrays({p.name: s for p, s in zip(self.params, self.shadows)}, state,
                     "weight average")
-        self.updates = None if count is None else int(count)
+        self.updates = count
 

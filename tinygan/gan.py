@@ -110,11 +110,8 @@ class GAN:
             raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(GENERATOR_LOSSES)}")
         if noise not in NOISES:
             raise ValueError(f"unknown noise {noise!r}: choose one of {', '.join(NOISES)}")
-        if int(d_steps) != d_steps or d_steps < 1:
-            raise ValueError(f"d_steps must be a positive integer (D steps per G step), got {d_steps!r}")
-        if int(latent_dim) != latent_dim or latent_dim < 1:
-            raise ValueError(f"latent_dim must be a positive integer (the length of z), "
-                             f"got {latent_dim!r}")
+        _positive_int("d_steps", d_steps, " (D steps per G step)")
+        _positive_int("latent_dim", latent_dim, " (the length of z)")
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
         self.generator, self.discriminator = generator, discriminator
@@ -124,13 +121,9 @@ class GAN:
         self.loss, self.noise = loss, noise
         self.d_steps, self.label_smoothing = int(d_steps), float(label_smoothing)
         self.d_half_batch = bool(d_half_batch)
-        if int(pack) != pack or pack < 1:
-            raise ValueError(f"pack must be a positive integer (samples D judges together), "
-                             f"got {pack!r}")
+        _positive_int("pack", pack, " (samples D judges together)")
         self.pack, self.feature_matching = int(pack), bool(feature_matching)
-        if int(g_batch_scale) != g_batch_scale or g_batch_scale < 1:
-            raise ValueError(f"g_batch_scale must be a positive integer (G's batch as a multiple "
-                             f"of D's), got {g_batch_scale!r}")
+        _positive_int("g_batch_scale", g_batch_scale, " (G's batch as a multiple of D's)")
         self.g_batch_scale, self.d_eval_in_g_step = int(g_batch_scale), bool(d_eval_in_g_step)
         if int(codes) != codes or codes < 0 or codes == 1:
             raise ValueError(f"codes must be 0 (off) or the number of values of InfoGAN's "
@@ -162,8 +155,7 @@ class GAN:
         if code is not None and not (self.codes and 0 <= code < self.codes):
             raise ValueError(f"code {code!r}: " + (f"this GAN's code has values 0..{self.codes - 1}"
                              if self.codes else "this GAN has no code (it was built with codes=0)"))
-        if int(n) != n or n < 1:
-            raise ValueError(f"the number of samples must be a positive integer, got {n!r}")
+        _positive_int("the number of samples", n)
         rng = self.rng if rng is None else np.random.default_rng(rng)
         shape = (int(n), self.latent_dim)
         if self.noise == "normal":
@@ -358,3 +350,9 @@ def _mean_stats(steps: list[dict]) -> dict:
     if len(steps) == 1:
         return steps[0]
     return {key: sum(step[key] for step in steps) / len(steps) for key in steps[0]}
+
+
+def _positive_int(name: str, value, why: str = ""):
+    """ValueError unless ``value`` is a whole number >= 1 (2.0 is one; 2.5 and 0 are not)."""
+    if int(value) != value or value < 1:
+        raise ValueError(f"{name} must be a positive integer{why}, got {value!r}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygan.kernels import ArrayGroup, adam_update_all, sgd_update_all
-from tinygan.state import load_arrays
+from tinygan.state import load_arrays, saved_scalar
 
 
 class Optimizer:
@@ -76,10 +76,7 @@ class Optimizer:
         """Restore the slots and the step count; ValueError, before anything changes,
         if they do not fit.  (A negative count would turn Adam's bias correction into
         a division by ``1 - beta**-1``, and NaN weights, on the next step.)"""
-        step = np.asarray(state.get("step", 0))
-        if step.shape != () or step.dtype.kind not in "iu" or step < 0:
-            raise ValueError(f"state does not fit this {type(self).__name__}: 'step' must be a "
-                             f"count (one integer >= 0), got {step.dtype} {step!r}")
+        saved_scalar(state.get("step", 0), "step", owner=type(self).__name__)
         load_arrays(self.state_dict(), state, type(self).__name__)
         if hasattr(self, "t"):
             self.t = int(state["step"])

@@ -3,8 +3,7 @@
 A resumed run continues *that* run: same model, data, seed and recipe.  Only
 the settings in :data:`RESUMABLE` -- which decide what is recorded, not what
 is computed -- may differ from the checkpoint's.  :func:`resumed_config`
-checks a resume before anything is built, and :func:`restored_scalar` reads
-the single values of a checkpoint's training state.
+checks a resume before anything is built.
 """
 
 from __future__ import annotations
@@ -93,11 +92,3 @@ def decay_note(ckpt: Checkpoint, config: TrainConfig) -> str | None:
             f"instead of {linear_decay(k, planned, d):.3g}. The run goes on, but "
             f"not as a run of {config.iterations:,} from the start would.")
 
-
-def restored_scalar(extra: dict, name: str, kinds: str, what: str):
-    """``extra[name]`` as a Python value, if it is a single value of a dtype kind in ``kinds``
-    (and not negative); else ValueError, saying what it must be."""
-    a = extra[name]
-    if a.shape != () or a.dtype.kind not in kinds or (a.dtype.kind != "U" and not 0 <= a):
-        raise ValueError(f"extra/{name} must be {what}, got {a.dtype} {a!r}")
-    return a.item()

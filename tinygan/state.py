@@ -29,3 +29,20 @@ def load_arrays(own: dict[str, np.ndarray], state: dict[str, np.ndarray], owner:
                              f"{np.asarray(state[k]).dtype} values, the {owner} expects {v.dtype}")
     for k, v in own.items():
         v[...] = state[k]
+
+
+def saved_scalar(value, name: str, kinds: str = "iu", what: str = "a count (one integer >= 0)",
+                 owner: str | None = None):
+    """A single saved value as a Python scalar, if its dtype kind is in ``kinds`` (and,
+    unless it is text, it is not negative); else ValueError, saying what it must be.
+
+    Counts are saved as 0-d arrays (an optimizer's step, the weight average's
+    updates, the training loop's log count); a damaged one must stop a load,
+    not turn into NaN weights later.  ``owner``, if given, names what is
+    loaded, as :func:`load_arrays` does.
+    """
+    a = np.asarray(value)
+    if a.shape != () or a.dtype.kind not in kinds or (a.dtype.kind != "U" and not 0 <= a):
+        where = f"state does not fit this {owner}: {name!r}" if owner else name
+        raise ValueError(f"{where} must be {what}, got {a.dtype} {a!r}")
+    return a.item()

@@ -48,8 +48,9 @@ from tinygan.history import History
 from tinygan.optim import linear_decay
 from tinygan.progress import Lines, counted, on_terminal
 from tinygan.signals import catch_signals
+from tinygan.state import saved_scalar
 from tinygan.registry import get_preset
-from tinygan.resuming import decay_note, restored_scalar, resumed_config
+from tinygan.resuming import decay_note, resumed_config
 from tinygan.run_folder import OUTPUTS, frames, holds_run, remove_stale_temps
 
 LOGGED = ("d_loss", "g_loss", "d_x", "d_g_z", "d_acc")
@@ -150,6 +151,7 @@ class Trainer:
         self.branched = False      # resumed into another folder than its checkpoint's
         self._stop: str | None = None
         self.resumed_arithmetic: dict = {}   # the backend and BLAS threads of the checkpoint
+        self._arithmetic_now: dict | None = None   # this run's, once fit() knows them
         if _checkpoint is not None:
             self._restore(_checkpoint)
 
@@ -185,14 +187,16 @@ class Trainer:
             if fixed_z.shape != self.fixed_z.shape or sums.shape != self._sums.shape:
                 raise ValueError("wrong shape of fixed_z or log_sums")
             self.fixed_z, self._sums = fixed_z.astype(self.fixed_z.dtype), sums.astype(float)
-            self._count = restored_scalar(extra, "log_count", "iu", "a count (one integer >= 0)")
-            self.elapsed = restored_scalar(extra, "elapsed", "iuf", "a number of seconds >= 0")
+            self._count = saved_scalar(extra["log_count"], "extra/log_count")
+            self.elapsed = saved_scalar(extra["elapsed"], "extra/elapsed", "iuf",
+                                        "a number of seconds >= 0")
             # (a checkpoint from before they were recorded has neither: nothing to compare)
-            self.resumed_arithmetic = {k: restored_scalar(extra, k, kinds, what)
-                                       for k, kinds, what in
-                                       (("backend", "U", "a name"),
-                                        ("blas_threads", "iu", "a count (one integer >= 0)"))
-                                       if k in extra}
+            if "backend" in extra:
+                self.resumed_arithmetic["backend"] = saved_scalar(
+                    extra["backend"], "extra/backend", "U", "a name")
+            if "blas_threads" in extra:
+                self.resumed_arithmetic["blas_threads"] = saved_scalar(
+                    extra["blas_threads"], "extra/blas_threads")
         except (KeyError, ValueError, TypeError) as exc:
             raise CheckpointError(f"{ckpt.path}: training state incomplete or damaged "
                                   f"({exc})") from None
@@ -291,7 +295,7 @@ class Trainer:
 
     def _arithmetic(self) -> dict:
         """The backend and BLAS threads of this run (see :func:`tinygan.backend.arithmetic`)."""
-        return getattr(self, "_arithmetic_now", None) or arithmetic()
+        return self._arithmetic_now or arithmetic()
 
     def _note_other_arithmetic(self):
         """Say so when a resumed run computes with another backend or BLAS thread count."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from tinygan.backend import BACKENDS, set_backend
+from tinygan.backend import BACKENDS, use_environment
 from tinygan.config import ConfigError
 
 
@@ -35,12 +35,11 @@ def select_backend() -> str:
     Returns the backend now active: ``numpy`` when numba was asked for but
     cannot be imported (:func:`tinygan.backend.set_backend` warns once).
     """
-    raw = os.environ.get("TINYGAN_BACKEND", "")
-    name = raw.strip().lower() or "numba"
-    if name not in BACKENDS:
+    try:
+        return use_environment()
+    except ValueError:   # said as the command line says a bad option
         raise ConfigError(f"TINYGAN_BACKEND must be {' or '.join(BACKENDS)} (or unset, for "
-                          f"numba), got {raw!r}")
-    return set_backend(name)
+                          f"numba), got {os.environ.get('TINYGAN_BACKEND')!r}") from None
 
 
 def check_environment():

@@ -20,7 +20,8 @@ def check_given(value: str | None, name: str, hint: str):
 
     ``--checkpoint "$RUN"`` with ``RUN`` unset passes ``""``, which
     :class:`pathlib.Path` would read as ``.``, the current folder: refused,
-    as ``train --resume ""`` is.  ``hint`` says what to give instead.
+    for every command (``train --resume``, ``sample``, ``evaluate``).  ``hint`` says
+    what to give instead.
     """
     if value == "":
         raise ConfigError(f"{name} got an empty path; {hint}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tinygan.checkpoint import CheckpointError
 from tinygan.cli._environment import blas_thread_count
+from tinygan.cli._output import check_given
 from tinygan.config import DEFAULT_ITERATIONS, FRAMES, ConfigError, TrainConfig
 from tinygan.datasets import DATASETS, DatasetError
 from tinygan.gan import NOISES
@@ -124,9 +125,9 @@ def run(args) -> int:
     say = (lambda *a: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     try:
         blas_threads = blas_thread_count()   # checked by tinygan.cli.main already
-        if args.resume == "":   # e.g. --resume "$RUN" with RUN unset: not a fresh run
-            raise ConfigError("--resume got an empty path; give a checkpoint or a run "
-                              "directory, or --resume alone for --out's run")
+        # e.g. --resume "$RUN" with RUN unset: not a fresh run
+        check_given(args.resume, "--resume", "give a checkpoint or a run directory, or "
+                                             "--resume alone for --out's run")
         if args.resume:
             path = args.resume if isinstance(args.resume, str) else _default_out(given)
             trainer = Trainer.resume(path, given, progress=not args.quiet,
